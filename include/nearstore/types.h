@@ -1,0 +1,84 @@
+// The values that cross the public API: metrics, points, hits, and the limits on them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nearstore/status.h"
+
+namespace nearstore {
+
+// How distance is measured. Smaller is always closer:
+//   kCosine: 1 - cos(a, b), in [0, 2]; vectors are stored normalised, zero vectors refused.
+//   kL2:     Euclidean distance |a - b| (not squared).
+//   kDot:    -dot(a, b) (so the largest inner product comes first).
+enum class Metric : uint32_t { kCosine = 0, kL2 = 1, kDot = 2 };
+
+// "cosine", "l2" or "dot".
+const char* MetricName(Metric metric);
+// Accepts "cosine", "l2" (also "euclidean") and "dot" (also "ip"); InvalidArgument otherwise.
+[[nodiscard]] Result<Metric> ParseMetric(std::string_view name);
+
+inline constexpr uint32_t kMaxDimension = 65536;
+inline constexpr size_t kMaxIdBytes = 512;
+inline constexpr size_t kMaxCollectionNameBytes = 128;
+inline constexpr size_t kMaxMetadataBytes = 16u << 20;
+inline constexpr int kMaxK = 100000;
+
+// A stored point. `metadata` is the text of a JSON object ("{}" when there is none); the
+// engine stores it in compact form, so the text read back may differ in whitespace.
+struct Point {
+  std::string id;
+  std::vector<float> vector;
+  std::string metadata = "{}";
+};
+
+// A change to an existing point: each field that is set replaces the stored one.
+struct PointUpdate {
+  std::optional<std::vector<float>> vector;
+  std::optional<std::string> metadata;
+};
+
+// One search result.
+struct Hit {
+  std::string id;
+  float distance = 0;
+  std::string metadata;       // empty unless SearchOptions::with_metadata
+  std::vector<float> vector;  // empty unless SearchOptions::with_vectors
+};
+
+struct SearchOptions {
+  int k = 10;                  // 1..kMaxK; fewer hits come back when fewer points exist
+  bool with_metadata = true;
+  bool with_vectors = false;
+};
+
+struct ScrollOptions {
+  std::string after;       // start after this id ("" = from the first id)
+  size_t limit = 1000;     // at most this many points per page (>= 1)
+  bool with_vectors = false;
+  bool with_metadata = true;
+};
+
+// A page of points in ascending id order; `next_after` is the id to pass as
+// ScrollOptions::after for the next page, or empty when this was the last page.
+struct ScrollPage {
+  std::vector<Point> points;
+  std::string next_after;
+};
+
+struct CollectionInfo {
+  std::string name;
+  uint32_t dim = 0;
+  Metric metric = Metric::kCosine;
+  uint64_t count = 0;             // live points
+  uint64_t segments = 0;          // sealed segment files
+  uint64_t segment_rows = 0;      // rows in sealed segments, deleted ones included
+  uint64_t memtable_rows = 0;     // rows not yet sealed, deleted ones included
+  uint64_t disk_bytes = 0;        // segment and WAL files
+};
+
+}  // namespace nearstore

@@ -1,0 +1,49 @@
+// Out-of-line parts of the public value types (status.h, types.h).
+#include "nearstore/status.h"
+#include "nearstore/types.h"
+
+namespace nearstore {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kAlreadyExists: return "AlreadyExists";
+    case StatusCode::kCorruption: return "Corruption";
+    case StatusCode::kIOError: return "IOError";
+    case StatusCode::kBusy: return "Busy";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(StatusCodeName(code_)) + ": " + message_;
+}
+
+Status Status::WithContext(const std::string& context) const {
+  if (ok()) return *this;
+  return Status(code_, context + ": " + message_);
+}
+
+const char* MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kCosine: return "cosine";
+    case Metric::kL2: return "l2";
+    case Metric::kDot: return "dot";
+  }
+  return "unknown";
+}
+
+Result<Metric> ParseMetric(std::string_view name) {
+  if (name == "cosine") return Metric::kCosine;
+  if (name == "l2" || name == "euclidean") return Metric::kL2;
+  if (name == "dot" || name == "ip") return Metric::kDot;
+  return Status::InvalidArgument("unknown metric '" + std::string(name) +
+                                 "'; expected 'cosine', 'l2' or 'dot'");
+}
+
+}  // namespace nearstore

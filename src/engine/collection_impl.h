@@ -1,0 +1,191 @@
+// CollectionImpl: the engine behind nearstore::Collection.
+//
+// Write path (collection_write.cc): validate -> queue -> the writer at the head of the queue
+// (the leader) takes a group of queued writes, gives each a sequence number, appends them to
+// the write-ahead log in one write, syncs once (group commit), applies them to the memtable and
+// the id index, publishes the new visible sequence number, and wakes the group. The leader
+// holds no lock across the log's I/O, so readers never wait for an fsync.
+//
+// Read path (collection_read.cc): take a Snapshot (version + visible sequence number) under a
+// short shared lock, then search or read without any lock.
+//
+// Maintenance (collection_maintenance.cc), on the database's background thread: a full
+// memtable is frozen (a new log file is started), written as a segment file, recorded in the
+// MANIFEST, swapped into the version, and its log files deleted. Compaction rewrites all
+// segments into one without dead rows.
+//
+// Recovery (collection_recovery.cc): map the MANIFEST's segments, rebuild the id index from
+// their rows and tombstones in sequence order, replay the log files.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "engine/background.h"
+#include "engine/exact_search.h"
+#include "engine/manifest_store.h"
+#include "engine/memtable.h"
+#include "engine/segment.h"
+#include "engine/thread_pool.h"
+#include "engine/write_op.h"
+#include "nearstore/collection.h"
+#include "nearstore/options.h"
+#include "storage/wal.h"
+
+namespace nearstore::engine {
+
+std::string WalFileName(uint64_t number);
+std::string SegmentFileName(uint64_t number);
+
+// Where the newest version of an id lives.
+struct RowRef {
+  const RowSource* source;
+  uint64_t row;
+};
+using IdIndex = std::map<std::string, RowRef, std::less<>>;
+
+class CollectionImpl final : public Collection,
+                             public std::enable_shared_from_this<CollectionImpl> {
+ public:
+  struct Context {
+    storage::Env* env = nullptr;
+    std::string dir;  // the collection's directory
+    ManifestStore* manifest = nullptr;
+    BackgroundWorker* background = nullptr;
+    ThreadPool* pool = nullptr;
+    DatabaseOptions options;
+  };
+
+  // Creates the files of a new collection (its directory and first log). The caller then
+  // adds `entry` to the MANIFEST.
+  [[nodiscard]] static Result<std::shared_ptr<CollectionImpl>> Create(
+      Context ctx, const storage::CollectionEntry& entry);
+  // Recovers an existing collection from its MANIFEST entry and files.
+  [[nodiscard]] static Result<std::shared_ptr<CollectionImpl>> Recover(
+      Context ctx, const storage::CollectionEntry& entry);
+
+  ~CollectionImpl() override;
+
+  // Refuses every later call with FailedPrecondition(`reason`), waits for queued writes, and
+  // closes the log. When `dropped`, pending maintenance is skipped.
+  void Shutdown(const std::string& reason, bool dropped);
+
+  // Collection.
+  const std::string& name() const override { return name_; }
+  uint32_t dim() const override { return dim_; }
+  Metric metric() const override { return metric_; }
+  Status Upsert(const Point& point) override;
+  Status Upsert(std::span<const Point> points) override;
+  Status UpsertColumns(std::span<const std::string> ids, std::span<const float> vectors,
+                       std::span<const std::string> metadata) override;
+  Result<std::optional<Point>> Get(std::string_view id) const override;
+  Result<std::vector<std::optional<Point>>> GetMany(
+      std::span<const std::string> ids) const override;
+  Result<bool> Update(std::string_view id, const PointUpdate& update) override;
+  Result<bool> Delete(std::string_view id) override;
+  Result<std::vector<bool>> DeleteMany(std::span<const std::string> ids) override;
+  uint64_t Count() const override;
+  Result<ScrollPage> Scroll(const ScrollOptions& options) const override;
+  Result<std::vector<Hit>> Search(std::span<const float> query,
+                                  const SearchOptions& options) const override;
+  Result<std::vector<std::vector<Hit>>> SearchBatch(std::span<const float> queries,
+                                                    const SearchOptions& options) const override;
+  CollectionInfo Info() const override;
+  Status Flush() override;
+  Status Compact() override;
+
+ private:
+  // A write waiting in the queue. `op` is null for a flush request (rotate the memtable).
+  struct PendingWrite {
+    WriteOp* op = nullptr;
+    Status status;
+    std::vector<bool> existed;  // per id: did it exist (delete, update)
+    bool done = false;
+    std::condition_variable cv;
+  };
+  // A memtable no longer written to, waiting to be sealed.
+  struct Frozen {
+    std::shared_ptr<Memtable> memtable;
+    uint64_t delete_wal_below;  // once sealed, log files numbered below this hold nothing new
+    uint64_t max_seq;
+  };
+
+  CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric);
+
+  // --- write path (collection_write.cc)
+  Status CheckOpen() const;
+  Status Submit(WriteOp* op, std::vector<bool>* existed);
+  Status LeadGroup(std::unique_lock<std::mutex>& lock);
+  // Makes sure the active memtable has room for `rows` more rows, freezing it if needed.
+  // REQUIRES: the caller is the leader (or recovery).
+  Status EnsureRoom(size_t rows, bool replaying, uint64_t replay_file);
+  Status RotateLog();
+  std::shared_ptr<Memtable> NewMemtable(size_t min_rows) const;
+  void Freeze(uint64_t delete_wal_below);
+  bool ActiveIsFull() const;
+  // Applies one logged op to the memtable and index and publishes its sequence number.
+  void ApplyOp(const WriteOp& op, std::vector<bool>* existed);
+  void ReplaceSource(const RowSource* old_source, std::shared_ptr<RowSource> replacement);
+
+  // --- read path (collection_read.cc)
+  Snapshot TakeSnapshot() const;
+  Point MakePoint(const RowRef& ref, bool with_vector, bool with_metadata) const;
+  Result<std::vector<float>> PrepareQueries(std::span<const float> queries, size_t* nq) const;
+
+  // --- maintenance (collection_maintenance.cc)
+  void ScheduleSeal();
+  void SealOldest();
+  Status SealOne(const Frozen& frozen);
+  Status CompactNow();
+  bool CompactionWanted() const;
+  void SetBackgroundError(const Status& s);
+  Status WriteSegmentFile(const std::string& file_name, const storage::SegmentColumns& columns,
+                          uint64_t* size_bytes);
+
+  // --- recovery (collection_recovery.cc)
+  Status LoadSegments(const storage::CollectionEntry& entry);
+  Status ReplayLogs(const storage::CollectionEntry& entry);
+
+  const Context ctx_;
+  const std::string name_;
+  const uint64_t id_;
+  const uint32_t dim_;
+  const Metric metric_;
+  const size_t memtable_rows_;  // capacity of a new memtable
+
+  std::atomic<bool> closed_{false};
+  std::string closed_reason_;  // written once before closed_ is set
+  std::atomic<bool> dropped_{false};
+  std::atomic<uint64_t> next_file_{1};
+
+  // Write queue. The leader (queue head) alone touches wal_, wal_number_, next_seq_, active_
+  // (outside swaps) and mutates index_.
+  mutable std::mutex write_mu_;
+  std::condition_variable queue_empty_cv_;
+  std::deque<PendingWrite*> queue_;  // guarded by write_mu_
+  Status write_error_;               // guarded by write_mu_: once set, writes are refused
+  std::unique_ptr<storage::WalWriter> wal_;
+  uint64_t wal_number_ = 0;
+  uint64_t next_seq_ = 1;
+  std::shared_ptr<Memtable> active_;
+
+  // What readers see. Exclusive for changes (always short, never across I/O).
+  mutable std::shared_mutex state_mu_;
+  std::shared_ptr<const Version> version_;  // guarded by state_mu_
+  uint64_t visible_seq_ = 0;                // guarded by state_mu_
+  IdIndex index_;                           // guarded by state_mu_ (the leader may read freely)
+
+  // Sealing.
+  mutable std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  std::deque<Frozen> frozen_;  // guarded by seal_mu_
+  Status background_error_;    // guarded by seal_mu_
+};
+
+}  // namespace nearstore::engine

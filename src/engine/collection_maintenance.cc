@@ -1,0 +1,264 @@
+// Maintenance of CollectionImpl, run on the database's background thread: sealing frozen
+// memtables into segment files, and compaction.
+#include <future>
+
+#include "engine/collection_impl.h"
+
+namespace nearstore::engine {
+namespace {
+
+// Columns of a set of (source, row) pairs, borrowed from the sources.
+struct ColumnBuilder {
+  explicit ColumnBuilder(uint32_t dimension) : dim(dimension) {}
+  void AddRow(const RowSource& s, uint64_t row) {
+    const float* v = s.Vector(row);
+    vectors.insert(vectors.end(), v, v + dim);
+    seqs.push_back(s.Seq(row));
+    ids.push_back(s.Id(row));
+    metadata.push_back(s.Metadata(row));
+  }
+  storage::SegmentColumns Columns(Metric metric) const {
+    storage::SegmentColumns c;
+    c.dim = dim;
+    c.metric = static_cast<uint32_t>(metric);
+    c.vectors = vectors;
+    c.seqs = seqs;
+    c.ids = ids;
+    c.metadata = metadata;
+    c.tombstone_seqs = tombstone_seqs;
+    c.tombstone_ids = tombstone_ids;
+    return c;
+  }
+  uint32_t dim;
+  std::vector<float> vectors;
+  std::vector<uint64_t> seqs;
+  std::vector<std::string_view> ids, metadata;
+  std::vector<uint64_t> tombstone_seqs;
+  std::vector<std::string_view> tombstone_ids;
+};
+
+}  // namespace
+
+void CollectionImpl::ScheduleSeal() {
+  std::weak_ptr<CollectionImpl> weak = weak_from_this();
+  // Not scheduled only while the database closes: the log keeps the rows, recovery seals them.
+  (void)ctx_.background->Schedule([weak] {
+    if (auto self = weak.lock()) self->SealOldest();
+  });
+}
+
+void CollectionImpl::SetBackgroundError(const Status& s) {
+  {
+    std::lock_guard lock(seal_mu_);
+    if (background_error_.ok()) background_error_ = s;
+  }
+  seal_cv_.notify_all();
+  std::lock_guard lock(write_mu_);
+  if (write_error_.ok()) {
+    write_error_ = s.WithContext("background sealing of collection '" + name_ +
+                                 "' failed; it refuses writes until the database is reopened");
+  }
+}
+
+void CollectionImpl::SealOldest() {
+  if (dropped_.load()) return;
+  Frozen frozen;
+  {
+    std::lock_guard lock(seal_mu_);
+    if (frozen_.empty() || !background_error_.ok()) return;
+    frozen = frozen_.front();
+  }
+  Status s = SealOne(frozen);
+  if (!s.ok()) {
+    if (!dropped_.load()) SetBackgroundError(s);
+    return;
+  }
+  {
+    std::lock_guard lock(seal_mu_);
+    frozen_.pop_front();
+  }
+  seal_cv_.notify_all();
+  if (CompactionWanted()) {
+    Status c = CompactNow();
+    if (!c.ok() && !dropped_.load()) SetBackgroundError(c);
+  }
+}
+
+Status CollectionImpl::WriteSegmentFile(const std::string& file_name,
+                                        const storage::SegmentColumns& columns,
+                                        uint64_t* size_bytes) {
+  const std::string bytes = storage::EncodeSegment(columns);
+  const std::string path = storage::JoinPath(ctx_.dir, file_name);
+  NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->NewWritableFile(path));
+  NEARSTORE_RETURN_IF_ERROR(file->Append(bytes));
+  NEARSTORE_RETURN_IF_ERROR(file->Sync());
+  NEARSTORE_RETURN_IF_ERROR(file->Close());
+  NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
+  *size_bytes = bytes.size();
+  return Status::Ok();
+}
+
+Status CollectionImpl::SealOne(const Frozen& frozen) {
+  const Memtable& mem = *frozen.memtable;
+  // The segment is an image of the memtable: same rows, same order, so an index entry
+  // (source, row) maps to the segment by swapping the source alone.
+  ColumnBuilder b(dim_);
+  const uint64_t rows = mem.NumRows();
+  for (uint64_t r = 0; r < rows; ++r) b.AddRow(mem, r);
+  for (const auto& [id, seq] : mem.tombstones()) {
+    b.tombstone_ids.push_back(id);
+    b.tombstone_seqs.push_back(seq);
+  }
+  const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
+  uint64_t size_bytes = 0;
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_), &size_bytes));
+  NEARSTORE_ASSIGN_OR_RETURN(auto segment,
+                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
+
+  storage::SegmentEntry entry{file_name, rows, b.tombstone_seqs.size(),
+                              segment->view().min_seq(), segment->view().max_seq(), size_bytes};
+  const uint64_t next_file = next_file_.load();
+  NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+    c.segments.push_back(entry);
+    c.min_wal = std::max(c.min_wal, frozen.delete_wal_below);
+    c.last_sealed_seq = std::max(c.last_sealed_seq, frozen.max_seq);
+    c.next_file = next_file;
+  }));
+
+  // Swap the memtable for the segment: copy deletion marks and repoint the index, under the
+  // exclusive lock so that the applying writer cannot mark rows meanwhile.
+  {
+    std::unique_lock state(state_mu_);
+    for (uint64_t r = 0; r < rows; ++r) {
+      segment->MarkDeleted(r, mem.DeletedAt(r).load(std::memory_order_relaxed));
+      auto it = index_.find(mem.Id(r));
+      if (it != index_.end() && it->second.source == &mem && it->second.row == r) {
+        it->second.source = segment.get();
+      }
+    }
+    auto v = std::make_shared<Version>(*version_);
+    for (auto& s : v->sources) {
+      if (s.get() == &mem) s = segment;
+    }
+    version_ = std::move(v);
+  }
+
+  // The log files the segment replaces are no longer needed.
+  auto names = ctx_.env->ListDir(ctx_.dir);
+  if (names.ok()) {
+    for (const auto& n : *names) {
+      unsigned long long number = 0;
+      if (std::sscanf(n.c_str(), "wal-%llu.log", &number) == 1 &&
+          number < frozen.delete_wal_below) {
+        (void)ctx_.env->RemoveFile(storage::JoinPath(ctx_.dir, n));  // leftovers are harmless
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+bool CollectionImpl::CompactionWanted() const {
+  const Snapshot snap = TakeSnapshot();
+  uint64_t segments = 0, rows = 0, dead = 0;
+  for (const auto& s : snap.version->sources) {
+    if (!s->IsSealed()) continue;
+    ++segments;
+    const uint64_t n = s->NumRows();
+    rows += n;
+    for (uint64_t r = 0; r < n; ++r) dead += s->VisibleAt(r, snap.seq) ? 0 : 1;
+  }
+  if (segments == 0) return false;
+  return segments > ctx_.options.compaction_max_segments ||
+         (dead > 0 && static_cast<double>(dead) >= ctx_.options.compaction_dead_fraction *
+                                                        static_cast<double>(rows));
+}
+
+Status CollectionImpl::CompactNow() {
+  const Snapshot snap = TakeSnapshot();
+  std::vector<std::shared_ptr<Segment>> inputs;
+  for (const auto& s : snap.version->sources) {
+    if (s->IsSealed()) inputs.push_back(std::static_pointer_cast<Segment>(s));
+  }
+  if (inputs.empty()) return Status::Ok();
+
+  // Live rows at the snapshot, in sequence order (segments are in sequence order).
+  ColumnBuilder b(dim_);
+  std::vector<RowRef> origin;
+  for (const auto& seg : inputs) {
+    for (uint64_t r = 0; r < seg->NumRows(); ++r) {
+      if (!seg->VisibleAt(r, snap.seq)) continue;
+      b.AddRow(*seg, r);
+      origin.push_back({seg.get(), r});
+    }
+  }
+  const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
+  uint64_t size_bytes = 0;
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_), &size_bytes));
+  NEARSTORE_ASSIGN_OR_RETURN(auto output,
+                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
+  uint64_t min_seq = inputs.front()->view().min_seq(), max_seq = 0;
+  for (const auto& seg : inputs) {
+    min_seq = std::min(min_seq, seg->view().min_seq());
+    max_seq = std::max(max_seq, seg->view().max_seq());
+  }
+  storage::SegmentEntry entry{file_name, origin.size(), 0, min_seq, max_seq, size_bytes};
+  NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+    std::vector<storage::SegmentEntry> kept{entry};
+    for (const auto& s : c.segments) {
+      bool compacted = false;
+      for (const auto& in : inputs) compacted |= in->file_name() == s.file;
+      if (!compacted) kept.push_back(s);
+    }
+    c.segments = std::move(kept);
+  }));
+
+  {
+    std::unique_lock state(state_mu_);
+    for (uint64_t r = 0; r < origin.size(); ++r) {
+      const RowRef& from = origin[r];
+      output->MarkDeleted(r, from.source->DeletedAt(from.row).load(std::memory_order_relaxed));
+      auto it = index_.find(from.source->Id(from.row));
+      if (it != index_.end() && it->second.source == from.source && it->second.row == from.row) {
+        it->second = {output.get(), r};
+      }
+    }
+    auto v = std::make_shared<Version>();
+    v->sources.push_back(output);
+    for (const auto& s : version_->sources) {
+      bool compacted = false;
+      for (const auto& in : inputs) compacted |= in.get() == s.get();
+      if (!compacted) v->sources.push_back(s);
+    }
+    version_ = std::move(v);
+  }
+  for (const auto& in : inputs) {
+    (void)ctx_.env->RemoveFile(storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid
+  }
+  return Status::Ok();
+}
+
+Status CollectionImpl::Flush() {
+  NEARSTORE_RETURN_IF_ERROR(Submit(nullptr, nullptr));
+  std::unique_lock lock(seal_mu_);
+  seal_cv_.wait(lock, [&] { return frozen_.empty() || !background_error_.ok(); });
+  return background_error_;
+}
+
+Status CollectionImpl::Compact() {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  auto done = std::make_shared<std::promise<Status>>();
+  auto result = done->get_future();
+  std::weak_ptr<CollectionImpl> weak = weak_from_this();
+  const bool scheduled = ctx_.background->Schedule([weak, done] {
+    auto self = weak.lock();
+    if (!self || self->dropped_.load()) {
+      done->set_value(Status::FailedPrecondition("collection was dropped"));
+      return;
+    }
+    done->set_value(self->CompactNow());
+  });
+  if (!scheduled) return Status::FailedPrecondition("the database is closing");
+  return result.get();
+}
+
+}  // namespace nearstore::engine

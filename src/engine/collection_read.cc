@@ -1,0 +1,160 @@
+// The read path of CollectionImpl: snapshots, point reads, scroll and search.
+#include <algorithm>
+
+#include "engine/collection_impl.h"
+#include "engine/validate.h"
+
+namespace nearstore::engine {
+
+Snapshot CollectionImpl::TakeSnapshot() const {
+  std::shared_lock state(state_mu_);
+  return Snapshot{version_, visible_seq_};
+}
+
+Point CollectionImpl::MakePoint(const RowRef& ref, bool with_vector, bool with_metadata) const {
+  Point p;
+  p.id = std::string(ref.source->Id(ref.row));
+  if (with_vector) {
+    const float* v = ref.source->Vector(ref.row);
+    p.vector.assign(v, v + dim_);
+  }
+  p.metadata = with_metadata ? std::string(ref.source->Metadata(ref.row)) : std::string();
+  return p;
+}
+
+Result<std::optional<Point>> CollectionImpl::Get(std::string_view id) const {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
+  std::shared_lock state(state_mu_);
+  auto it = index_.find(id);
+  if (it == index_.end()) return std::optional<Point>();
+  return std::optional<Point>(MakePoint(it->second, true, true));
+}
+
+Result<std::vector<std::optional<Point>>> CollectionImpl::GetMany(
+    std::span<const std::string> ids) const {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  for (const auto& id : ids) NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
+  std::vector<std::optional<Point>> out;
+  out.reserve(ids.size());
+  std::shared_lock state(state_mu_);
+  for (const auto& id : ids) {
+    auto it = index_.find(id);
+    if (it == index_.end()) {
+      out.emplace_back();
+    } else {
+      out.emplace_back(MakePoint(it->second, true, true));
+    }
+  }
+  return out;
+}
+
+uint64_t CollectionImpl::Count() const {
+  std::shared_lock state(state_mu_);
+  return index_.size();
+}
+
+Result<ScrollPage> CollectionImpl::Scroll(const ScrollOptions& options) const {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  if (options.limit < 1) {
+    return Status::InvalidArgument("scroll limit must be at least 1, got 0");
+  }
+  ScrollPage page;
+  std::shared_lock state(state_mu_);
+  auto it = options.after.empty() ? index_.begin() : index_.upper_bound(options.after);
+  for (; it != index_.end() && page.points.size() < options.limit; ++it) {
+    page.points.push_back(MakePoint(it->second, options.with_vectors, options.with_metadata));
+  }
+  if (it != index_.end()) page.next_after = page.points.back().id;
+  return page;
+}
+
+Result<std::vector<float>> CollectionImpl::PrepareQueries(std::span<const float> queries,
+                                                          size_t* nq) const {
+  if (queries.size() % dim_ != 0) {
+    return Status::InvalidArgument("dimension mismatch: collection '" + name_ + "' expects " +
+                                   "queries of " + std::to_string(dim_) + " floats, got " +
+                                   std::to_string(queries.size()) + " values");
+  }
+  *nq = queries.size() / dim_;
+  std::vector<float> prepared(queries.size());
+  for (size_t q = 0; q < *nq; ++q) {
+    const std::string what = *nq == 1 ? std::string("query") : "query " + std::to_string(q);
+    NEARSTORE_RETURN_IF_ERROR(PrepareVector(queries.subspan(q * dim_, dim_), dim_, metric_, name_,
+                                            what, prepared.data() + q * dim_));
+  }
+  return prepared;
+}
+
+Result<std::vector<Hit>> CollectionImpl::Search(std::span<const float> query,
+                                                const SearchOptions& options) const {
+  if (query.size() != dim_) {
+    return Status::InvalidArgument("dimension mismatch: collection '" + name_ + "' expects " +
+                                   std::to_string(dim_) + ", got " + std::to_string(query.size()) +
+                                   " (query)");
+  }
+  NEARSTORE_ASSIGN_OR_RETURN(auto results, SearchBatch(query, options));
+  return std::move(results.front());
+}
+
+Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
+    std::span<const float> queries, const SearchOptions& options) const {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  NEARSTORE_RETURN_IF_ERROR(ValidateK(options.k));
+  size_t nq = 0;
+  NEARSTORE_ASSIGN_OR_RETURN(std::vector<float> prepared, PrepareQueries(queries, &nq));
+  const Snapshot snapshot = TakeSnapshot();
+  auto candidates = ExactSearch(snapshot, prepared.data(), nq, dim_, metric_,
+                                static_cast<size_t>(options.k), ctx_.pool);
+  std::vector<std::vector<Hit>> out(nq);
+  for (size_t q = 0; q < nq; ++q) {
+    auto& hits = out[q];
+    hits.reserve(candidates[q].size());
+    for (const Candidate& c : candidates[q]) {
+      Hit h;
+      h.id = std::string(c.id);
+      h.distance = ScoreToDistance(metric_, c.score);
+      if (options.with_metadata) h.metadata = std::string(c.source->Metadata(c.row));
+      if (options.with_vectors) {
+        const float* v = c.source->Vector(c.row);
+        h.vector.assign(v, v + dim_);
+      }
+      hits.push_back(std::move(h));
+    }
+    // Distances can tie after conversion (1 - cos rounds); keep (distance, id) order exact.
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+      return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
+    });
+  }
+  return out;
+}
+
+CollectionInfo CollectionImpl::Info() const {
+  CollectionInfo info;
+  info.name = name_;
+  info.dim = dim_;
+  info.metric = metric_;
+  const Snapshot snap = TakeSnapshot();
+  info.count = Count();
+  for (const auto& s : snap.version->sources) {
+    if (s->IsSealed()) {
+      ++info.segments;
+      info.segment_rows += s->NumRows();
+      info.disk_bytes += static_cast<const Segment&>(*s).size_bytes();
+    } else {
+      info.memtable_rows += s->NumRows();
+    }
+  }
+  auto names = ctx_.env->ListDir(ctx_.dir);
+  if (names.ok()) {
+    for (const auto& n : *names) {
+      if (n.rfind("wal-", 0) == 0) {
+        auto size = ctx_.env->FileSize(storage::JoinPath(ctx_.dir, n));
+        if (size.ok()) info.disk_bytes += *size;
+      }
+    }
+  }
+  return info;
+}
+
+}  // namespace nearstore::engine

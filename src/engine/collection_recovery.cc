@@ -1,0 +1,219 @@
+// Creation, recovery and shutdown of CollectionImpl.
+#include <algorithm>
+#include <cstdio>
+
+#include "engine/collection_impl.h"
+
+namespace nearstore::engine {
+namespace {
+
+bool ParseNumbered(const std::string& name, const char* pattern, uint64_t* number) {
+  unsigned long long n = 0;
+  char tail = 0;
+  // The trailing %c must not match: the name has to end right after the pattern.
+  std::string fmt = std::string(pattern) + "%c";
+  if (std::sscanf(name.c_str(), fmt.c_str(), &n, &tail) != 1) return false;
+  *number = n;
+  return true;
+}
+
+}  // namespace
+
+CollectionImpl::CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric)
+    : ctx_(std::move(ctx)),
+      name_(entry.name),
+      id_(entry.id),
+      dim_(entry.dim),
+      metric_(metric),
+      memtable_rows_(std::max<size_t>(
+          Memtable::kChunkRows,
+          std::min(ctx_.options.memtable_max_rows,
+                   ctx_.options.memtable_max_bytes / (sizeof(float) * entry.dim)))) {
+  active_ = NewMemtable(0);
+  auto v = std::make_shared<Version>();
+  v->sources.push_back(active_);
+  version_ = std::move(v);
+}
+
+CollectionImpl::~CollectionImpl() { Shutdown("collection '" + name_ + "' is closed", false); }
+
+Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Create(
+    Context ctx, const storage::CollectionEntry& entry) {
+  NEARSTORE_ASSIGN_OR_RETURN(Metric metric, ParseMetric(entry.metric));
+  NEARSTORE_RETURN_IF_ERROR(ctx.env->CreateDirs(ctx.dir));
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric));
+  c->wal_number_ = entry.min_wal;
+  c->next_file_ = entry.min_wal + 1;
+  NEARSTORE_ASSIGN_OR_RETURN(
+      c->wal_, storage::WalWriter::Create(c->ctx_.env, storage::JoinPath(c->ctx_.dir,
+                                                                         WalFileName(c->wal_number_))));
+  NEARSTORE_RETURN_IF_ERROR(c->ctx_.env->SyncDir(c->ctx_.dir));
+  return c;
+}
+
+Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
+    Context ctx, const storage::CollectionEntry& entry) {
+  NEARSTORE_ASSIGN_OR_RETURN(Metric metric, ParseMetric(entry.metric));
+  if (!ctx.env->FileExists(ctx.dir)) {
+    return Status::Corruption("collection directory '" + ctx.dir +
+                              "' is listed in the manifest but missing");
+  }
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric));
+  c->next_file_ = std::max<uint64_t>(entry.next_file, 1);
+  c->next_seq_ = entry.last_sealed_seq + 1;
+  NEARSTORE_RETURN_IF_ERROR(c->LoadSegments(entry));
+  NEARSTORE_RETURN_IF_ERROR(c->ReplayLogs(entry));
+  return c;
+}
+
+Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
+  std::vector<std::shared_ptr<RowSource>> sources;
+  uint64_t prev_max_seq = 0;
+  for (const auto& se : entry.segments) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto seg, Segment::Open(ctx_.env, ctx_.dir, se.file,
+                                                       ctx_.options.verify_checksums_on_open));
+    const auto& v = seg->view();
+    const std::string path = storage::JoinPath(ctx_.dir, se.file);
+    if (v.dim() != dim_ || v.rows() != se.rows || v.tombstones() != se.tombstones) {
+      return Status::Corruption("segment '" + path + "' does not match the manifest (dimension " +
+                                std::to_string(v.dim()) + " vs " + std::to_string(dim_) +
+                                ", rows " + std::to_string(v.rows()) + " vs " +
+                                std::to_string(se.rows) + ")");
+    }
+    if (v.rows() + v.tombstones() > 0 && v.min_seq() <= prev_max_seq && !sources.empty()) {
+      // Segments are in sequence order; an overlap means the manifest is not ours.
+      return Status::Corruption("segment '" + path + "' overlaps the sequence numbers of the one before it");
+    }
+    // Replay rows and tombstones in sequence order: each newer version of an id (or its
+    // delete) ends the life of the older row.
+    uint64_t r = 0, t = 0;
+    while (r < v.rows() || t < v.tombstones()) {
+      const bool take_row = t >= v.tombstones() || (r < v.rows() && v.seq(r) <= v.tombstone_seq(t));
+      if (take_row) {
+        const uint64_t seq = v.seq(r);
+        auto [it, inserted] = index_.try_emplace(std::string(v.id(r)), RowRef{seg.get(), r});
+        if (!inserted) {
+          it->second.source->MarkDeleted(it->second.row, seq);
+          it->second = {seg.get(), r};
+        }
+        ++r;
+      } else {
+        const uint64_t seq = v.tombstone_seq(t);
+        auto it = index_.find(v.tombstone_id(t));
+        if (it != index_.end()) {
+          it->second.source->MarkDeleted(it->second.row, seq);
+          index_.erase(it);
+        }
+        ++t;
+      }
+    }
+    next_seq_ = std::max(next_seq_, v.max_seq() + 1);
+    prev_max_seq = std::max(prev_max_seq, v.max_seq());
+    sources.push_back(std::move(seg));
+  }
+  sources.push_back(active_);
+  auto version = std::make_shared<Version>();
+  version->sources = std::move(sources);
+  version_ = std::move(version);
+  visible_seq_ = next_seq_ - 1;
+  return Status::Ok();
+}
+
+Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
+  NEARSTORE_ASSIGN_OR_RETURN(auto names, ctx_.env->ListDir(ctx_.dir));
+  std::vector<uint64_t> wals;
+  for (const auto& n : names) {
+    const std::string path = storage::JoinPath(ctx_.dir, n);
+    uint64_t number = 0;
+    if (ParseNumbered(n, "wal-%llu.log", &number)) {
+      next_file_ = std::max(next_file_.load(), number + 1);
+      if (number >= entry.min_wal) {
+        wals.push_back(number);
+      } else {
+        (void)ctx_.env->RemoveFile(path);  // sealed before the crash; harmless if it stays
+      }
+    } else if (ParseNumbered(n, "seg-%llu.nss", &number)) {
+      next_file_ = std::max(next_file_.load(), number + 1);
+      const bool listed = std::any_of(entry.segments.begin(), entry.segments.end(),
+                                      [&](const auto& s) { return s.file == n; });
+      // Written but never recorded in the manifest (a crash mid-seal): its rows are still
+      // in the logs.
+      if (!listed) (void)ctx_.env->RemoveFile(path);
+    } else if (n.size() > 4 && n.substr(n.size() - 4) == ".tmp") {
+      (void)ctx_.env->RemoveFile(path);
+    }
+  }
+  std::sort(wals.begin(), wals.end());
+
+  for (size_t i = 0; i < wals.size(); ++i) {
+    const bool last = i + 1 == wals.size();
+    const std::string path = storage::JoinPath(ctx_.dir, WalFileName(wals[i]));
+    NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->MapFile(path));
+    NEARSTORE_ASSIGN_OR_RETURN(auto contents, storage::ParseWal(file->data(), path));
+    if ((contents.torn_tail || contents.torn_header) && !last) {
+      return Status::Corruption("write-ahead log '" + path + "' ends in a partial record (at offset " +
+                                std::to_string(contents.valid_size) +
+                                ") but is not the newest log: it was complete once");
+    }
+    for (std::string_view payload : contents.records) {
+      NEARSTORE_ASSIGN_OR_RETURN(WriteOp op, DecodeWriteOp(payload, dim_, path));
+      if (op.seq <= entry.last_sealed_seq) continue;  // already in a segment
+      if (op.seq < next_seq_) {
+        return Status::Corruption("write-ahead log '" + path + "' has sequence number " +
+                                  std::to_string(op.seq) + " after " +
+                                  std::to_string(next_seq_ - 1));
+      }
+      next_seq_ = op.seq + 1;
+      NEARSTORE_RETURN_IF_ERROR(EnsureRoom(op.MaxNewRows(), /*replaying=*/true, wals[i]));
+      std::vector<bool> existed;
+      ApplyOp(op, &existed);
+    }
+    file.reset();
+    // Trim what the crash left half-written, so the file is whole if it is read again.
+    if (contents.torn_header) {
+      NEARSTORE_RETURN_IF_ERROR(ctx_.env->RemoveFile(path));
+    } else if (contents.torn_tail) {
+      NEARSTORE_RETURN_IF_ERROR(ctx_.env->TruncateFile(path, contents.valid_size));
+    }
+  }
+
+  // New writes go to a new log; what was replayed is frozen and sealed in the background.
+  wal_number_ = next_file_.fetch_add(1);
+  NEARSTORE_ASSIGN_OR_RETURN(
+      wal_, storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(wal_number_))));
+  NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
+  visible_seq_ = next_seq_ - 1;
+  if (active_->appended() > 0) {
+    Freeze(wal_number_);
+    auto fresh = NewMemtable(0);
+    auto v = std::make_shared<Version>(*version_);
+    v->sources.push_back(fresh);
+    version_ = std::move(v);
+    active_ = std::move(fresh);
+  }
+  size_t pending;
+  {
+    std::lock_guard lock(seal_mu_);
+    pending = frozen_.size();
+  }
+  // One task per frozen memtable: each seals the oldest one left.
+  for (; pending > 0; --pending) ScheduleSeal();
+  return Status::Ok();
+}
+
+void CollectionImpl::Shutdown(const std::string& reason, bool dropped) {
+  std::unique_lock lock(write_mu_);
+  if (!closed_.load()) {
+    closed_reason_ = reason;
+    closed_.store(true, std::memory_order_release);
+  }
+  if (dropped) dropped_.store(true);
+  queue_empty_cv_.wait(lock, [&] { return queue_.empty(); });
+  if (wal_) {
+    (void)wal_->Sync();  // best effort: kNoSync writes get one last chance to reach the disk
+    (void)wal_->Close();
+    wal_.reset();
+  }
+}
+
+}  // namespace nearstore::engine

@@ -1,0 +1,356 @@
+// The write path of CollectionImpl: validation, the group-commit queue, memtable rotation and
+// applying ops. See collection_impl.h for the overall protocol.
+#include <cstdio>
+
+#include "engine/collection_impl.h"
+#include "engine/validate.h"
+
+namespace nearstore::engine {
+namespace {
+
+// A leader stops adding writes to its group past these (one fsync per group).
+constexpr size_t kMaxGroupBytes = size_t{8} << 20;
+constexpr size_t kMaxGroupWrites = 1024;
+
+}  // namespace
+
+std::string WalFileName(uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "wal-%06llu.log", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+std::string SegmentFileName(uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "seg-%06llu.nss", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+Status CollectionImpl::CheckOpen() const {
+  if (closed_.load(std::memory_order_acquire)) {
+    return Status::FailedPrecondition(closed_reason_);
+  }
+  return Status::Ok();
+}
+
+Status CollectionImpl::Upsert(const Point& point) { return Upsert(std::span<const Point>(&point, 1)); }
+
+Status CollectionImpl::Upsert(std::span<const Point> points) {
+  WriteOp op;
+  op.type = OpType::kUpsert;
+  op.ids.reserve(points.size());
+  op.metadata.reserve(points.size());
+  op.vectors.resize(points.size() * dim_);
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    NEARSTORE_RETURN_IF_ERROR(ValidateId(p.id));
+    NEARSTORE_RETURN_IF_ERROR(PrepareVector(p.vector, dim_, metric_, name_,
+                                            "vector of '" + p.id + "'", &op.vectors[i * dim_]));
+    NEARSTORE_ASSIGN_OR_RETURN(std::string meta, CanonicalMetadata(p.metadata, p.id));
+    op.ids.push_back(p.id);
+    op.metadata.push_back(std::move(meta));
+  }
+  if (op.ids.empty()) return CheckOpen();
+  return Submit(&op, nullptr);
+}
+
+Status CollectionImpl::UpsertColumns(std::span<const std::string> ids,
+                                     std::span<const float> vectors,
+                                     std::span<const std::string> metadata) {
+  if (vectors.size() != ids.size() * dim_) {
+    return Status::InvalidArgument("dimension mismatch: collection '" + name_ + "' expects " +
+                                   std::to_string(ids.size()) + " vectors of " +
+                                   std::to_string(dim_) + " floats (" +
+                                   std::to_string(ids.size() * dim_) + " values), got " +
+                                   std::to_string(vectors.size()) + " values");
+  }
+  if (!metadata.empty() && metadata.size() != ids.size()) {
+    return Status::InvalidArgument("got " + std::to_string(metadata.size()) +
+                                   " metadata entries for " + std::to_string(ids.size()) +
+                                   " ids; expected one per id or none");
+  }
+  WriteOp op;
+  op.type = OpType::kUpsert;
+  op.ids.reserve(ids.size());
+  op.metadata.reserve(ids.size());
+  op.vectors.resize(vectors.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    NEARSTORE_RETURN_IF_ERROR(ValidateId(ids[i]));
+    NEARSTORE_RETURN_IF_ERROR(PrepareVector(vectors.subspan(i * dim_, dim_), dim_, metric_, name_,
+                                            "vector of '" + ids[i] + "'", &op.vectors[i * dim_]));
+    NEARSTORE_ASSIGN_OR_RETURN(std::string meta,
+                               CanonicalMetadata(metadata.empty() ? "" : metadata[i], ids[i]));
+    op.ids.push_back(ids[i]);
+    op.metadata.push_back(std::move(meta));
+  }
+  if (op.ids.empty()) return CheckOpen();
+  return Submit(&op, nullptr);
+}
+
+Result<bool> CollectionImpl::Update(std::string_view id, const PointUpdate& update) {
+  NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
+  WriteOp op;
+  op.type = OpType::kUpdate;
+  op.ids.emplace_back(id);
+  if (update.vector) {
+    op.has_vector = true;
+    op.vectors.resize(dim_);
+    NEARSTORE_RETURN_IF_ERROR(PrepareVector(*update.vector, dim_, metric_, name_,
+                                            "vector of '" + std::string(id) + "'",
+                                            op.vectors.data()));
+  }
+  if (update.metadata) {
+    op.has_metadata = true;
+    NEARSTORE_ASSIGN_OR_RETURN(std::string meta, CanonicalMetadata(*update.metadata, id));
+    op.metadata.push_back(std::move(meta));
+  }
+  std::vector<bool> existed;
+  NEARSTORE_RETURN_IF_ERROR(Submit(&op, &existed));
+  return static_cast<bool>(existed.at(0));
+}
+
+Result<bool> CollectionImpl::Delete(std::string_view id) {
+  std::string ids[1] = {std::string(id)};
+  NEARSTORE_ASSIGN_OR_RETURN(auto existed, DeleteMany(ids));
+  return static_cast<bool>(existed.at(0));
+}
+
+Result<std::vector<bool>> CollectionImpl::DeleteMany(std::span<const std::string> ids) {
+  WriteOp op;
+  op.type = OpType::kDelete;
+  for (const auto& id : ids) {
+    NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
+    op.ids.push_back(id);
+  }
+  std::vector<bool> existed;
+  if (op.ids.empty()) {
+    NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+    return existed;
+  }
+  NEARSTORE_RETURN_IF_ERROR(Submit(&op, &existed));
+  return existed;
+}
+
+Status CollectionImpl::Submit(WriteOp* op, std::vector<bool>* existed) {
+  if (op != nullptr && op->ApproxBytes() > storage::kWalMaxRecordSize / 2) {
+    return Status::InvalidArgument("batch of " + std::to_string(op->ApproxBytes()) +
+                                   " bytes is too large for one write; the limit is " +
+                                   std::to_string(storage::kWalMaxRecordSize / 2) +
+                                   " bytes: split it into smaller batches");
+  }
+  PendingWrite w;
+  w.op = op;
+  std::unique_lock lock(write_mu_);
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  if (!write_error_.ok()) return write_error_;
+  queue_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.done || queue_.front() == &w; });
+  if (!w.done) {
+    // This writer leads: it commits a group that starts with its own write.
+    Status s = LeadGroup(lock);
+    (void)s;  // each member's outcome is in its PendingWrite
+  }
+  if (existed != nullptr) *existed = std::move(w.existed);
+  return w.status;
+}
+
+Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
+  // 1. Take the group and make room for it (under write_mu_).
+  std::vector<PendingWrite*> group;
+  size_t bytes = 0, rows = 0;
+  Status status = write_error_;
+  if (queue_.front()->op == nullptr) {
+    group.push_back(queue_.front());  // a flush request goes alone
+    if (status.ok() && active_->appended() > 0) status = RotateLog();
+  } else {
+    for (PendingWrite* w : queue_) {
+      if (w->op == nullptr || group.size() >= kMaxGroupWrites) break;
+      if (!group.empty() && bytes + w->op->ApproxBytes() > kMaxGroupBytes) break;
+      group.push_back(w);
+      bytes += w->op->ApproxBytes();
+      rows += w->op->MaxNewRows();
+    }
+    if (status.ok()) status = EnsureRoom(rows, /*replaying=*/false, 0);
+  }
+
+  // 2. Log, sync and apply, without holding write_mu_ (others may queue meanwhile).
+  if (status.ok() && group.front()->op != nullptr) {
+    std::string records;
+    std::string payload;
+    for (PendingWrite* w : group) {
+      w->op->seq = next_seq_++;
+      payload.clear();
+      EncodeWriteOp(*w->op, dim_, &payload);
+      storage::WalWriter::EncodeRecord(payload, &records);
+    }
+    lock.unlock();
+    status = wal_->Append(records);
+    if (status.ok() && ctx_.options.durability == Durability::kSync) status = wal_->Sync();
+    if (status.ok()) {
+      for (PendingWrite* w : group) ApplyOp(*w->op, &w->existed);
+    }
+    lock.lock();
+    if (!status.ok()) {
+      // The log may now hold part of the group: refuse all writes until the database is
+      // reopened and recovery decides what is durable.
+      write_error_ = status.WithContext("write-ahead log of collection '" + name_ +
+                                        "' failed; the collection refuses writes until the "
+                                        "database is reopened");
+    } else if (ActiveIsFull()) {
+      status = RotateLog();  // start sealing now rather than at the next write
+      if (!status.ok()) write_error_ = status;
+      status = Status::Ok();  // this group is durable and applied either way
+    }
+  }
+
+  // 3. Complete the group and hand the lead to the next writer.
+  for (PendingWrite* w : group) {
+    w->status = status;
+    w->done = true;
+    queue_.pop_front();
+    w->cv.notify_one();
+  }
+  if (!queue_.empty()) {
+    queue_.front()->cv.notify_one();
+  } else {
+    queue_empty_cv_.notify_all();
+  }
+  return status;
+}
+
+std::shared_ptr<Memtable> CollectionImpl::NewMemtable(size_t min_rows) const {
+  return std::make_shared<Memtable>(dim_, std::max(memtable_rows_, min_rows));
+}
+
+bool CollectionImpl::ActiveIsFull() const {
+  return active_->appended() >= memtable_rows_ ||
+         active_->appended() * dim_ * sizeof(float) >= ctx_.options.memtable_max_bytes;
+}
+
+Status CollectionImpl::EnsureRoom(size_t rows, bool replaying, uint64_t replay_file) {
+  if (active_->appended() + rows <= active_->capacity()) return Status::Ok();
+  if (active_->appended() == 0) {
+    // An empty memtable too small for one big batch: swap in a bigger one.
+    auto bigger = NewMemtable(rows);
+    ReplaceSource(active_.get(), bigger);
+    active_ = std::move(bigger);
+    return Status::Ok();
+  }
+  if (replaying) {
+    // Log files before the one being replayed are wholly in this or earlier memtables.
+    Freeze(replay_file);
+    auto fresh = NewMemtable(rows);
+    {
+      std::unique_lock state(state_mu_);
+      auto v = std::make_shared<Version>(*version_);
+      v->sources.push_back(fresh);
+      version_ = std::move(v);
+    }
+    active_ = std::move(fresh);
+    return Status::Ok();
+  }
+  NEARSTORE_RETURN_IF_ERROR(RotateLog());
+  if (active_->capacity() < rows) return EnsureRoom(rows, false, 0);
+  return Status::Ok();
+}
+
+Status CollectionImpl::RotateLog() {
+  // The old log must be durable before it counts as complete (kNoSync never synced it).
+  NEARSTORE_RETURN_IF_ERROR(wal_->Sync());
+  const uint64_t number = next_file_.fetch_add(1);
+  NEARSTORE_ASSIGN_OR_RETURN(auto wal,
+                             storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(number))));
+  NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
+  NEARSTORE_RETURN_IF_ERROR(wal_->Close());
+  wal_ = std::move(wal);
+  wal_number_ = number;
+  Freeze(number);
+  auto fresh = NewMemtable(0);
+  {
+    std::unique_lock state(state_mu_);
+    auto v = std::make_shared<Version>(*version_);
+    v->sources.push_back(fresh);
+    version_ = std::move(v);
+  }
+  active_ = std::move(fresh);
+  ScheduleSeal();
+  return Status::Ok();
+}
+
+void CollectionImpl::Freeze(uint64_t delete_wal_below) {
+  std::lock_guard lock(seal_mu_);
+  frozen_.push_back({active_, delete_wal_below, next_seq_ - 1});
+}
+
+void CollectionImpl::ReplaceSource(const RowSource* old_source,
+                                   std::shared_ptr<RowSource> replacement) {
+  std::unique_lock state(state_mu_);
+  auto v = std::make_shared<Version>(*version_);
+  for (auto& s : v->sources) {
+    if (s.get() == old_source) s = replacement;
+  }
+  version_ = std::move(v);
+}
+
+void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
+  Memtable& mem = *active_;
+  existed->assign(op.ids.size(), false);
+  switch (op.type) {
+    case OpType::kUpsert: {
+      // Rows first (invisible: their seq is above every snapshot), then the index and the
+      // visible sequence number together.
+      const uint64_t first = mem.appended();
+      for (size_t i = 0; i < op.ids.size(); ++i) {
+        mem.Append(op.ids[i], op.vectors.data() + i * dim_, op.metadata[i], op.seq);
+      }
+      mem.Publish();
+      std::unique_lock state(state_mu_);
+      for (size_t i = 0; i < op.ids.size(); ++i) {
+        const RowRef ref{&mem, first + i};
+        auto [it, inserted] = index_.try_emplace(op.ids[i], ref);
+        if (!inserted) {
+          it->second.source->MarkDeleted(it->second.row, op.seq);
+          it->second = ref;
+        }
+        (*existed)[i] = !inserted;
+      }
+      visible_seq_ = op.seq;
+      break;
+    }
+    case OpType::kUpdate: {
+      auto it = index_.find(op.ids[0]);  // the leader is the index's only writer
+      if (it == index_.end()) {
+        std::unique_lock state(state_mu_);
+        visible_seq_ = op.seq;
+        break;
+      }
+      const RowRef old = it->second;
+      const float* vec = op.has_vector ? op.vectors.data() : old.source->Vector(old.row);
+      const std::string_view meta =
+          op.has_metadata ? std::string_view(op.metadata[0]) : old.source->Metadata(old.row);
+      const uint64_t row = mem.Append(op.ids[0], vec, meta, op.seq);
+      mem.Publish();
+      std::unique_lock state(state_mu_);
+      old.source->MarkDeleted(old.row, op.seq);
+      it->second = {&mem, row};
+      (*existed)[0] = true;
+      visible_seq_ = op.seq;
+      break;
+    }
+    case OpType::kDelete: {
+      std::unique_lock state(state_mu_);
+      for (size_t i = 0; i < op.ids.size(); ++i) {
+        auto it = index_.find(op.ids[i]);
+        if (it == index_.end()) continue;
+        it->second.source->MarkDeleted(it->second.row, op.seq);
+        index_.erase(it);
+        mem.AddTombstone(op.ids[i], op.seq);
+        (*existed)[i] = true;
+      }
+      visible_seq_ = op.seq;
+      break;
+    }
+  }
+}
+
+}  // namespace nearstore::engine

@@ -1,0 +1,55 @@
+// DatabaseImpl: the engine behind nearstore::Database. Owns the directory lock, the
+// MANIFEST, the background maintenance thread, the search thread pool, and the collections.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/background.h"
+#include "engine/collection_impl.h"
+#include "engine/manifest_store.h"
+#include "engine/thread_pool.h"
+#include "nearstore/database.h"
+
+namespace nearstore::engine {
+
+class DatabaseImpl final : public Database {
+ public:
+  // `owned_env` is set for in-memory databases (then env == owned_env.get()).
+  [[nodiscard]] static Result<std::unique_ptr<Database>> OpenWith(
+      const std::string& path, const DatabaseOptions& options, std::unique_ptr<storage::Env> owned_env);
+  ~DatabaseImpl() override;
+
+  Status Close() override;
+  Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name, uint32_t dim,
+                                                       Metric metric) override;
+  Result<std::shared_ptr<Collection>> GetCollection(std::string_view name) override;
+  std::vector<CollectionInfo> ListCollections() override;
+  Status DropCollection(std::string_view name) override;
+  const std::string& path() const override { return display_path_; }
+
+ private:
+  DatabaseImpl(std::string path, std::string display_path, const DatabaseOptions& options,
+               std::unique_ptr<storage::Env> owned_env);
+  CollectionImpl::Context ContextFor(const storage::CollectionEntry& entry);
+  Status Recover();
+  Status CheckOpen() const;
+
+  const std::string path_;          // directory used with env_
+  const std::string display_path_;  // what path() reports ("" in memory)
+  DatabaseOptions options_;
+  std::unique_ptr<storage::Env> owned_env_;
+  storage::Env* env_;
+  std::unique_ptr<storage::FileLock> lock_;
+  std::unique_ptr<ManifestStore> manifest_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<BackgroundWorker> background_;
+
+  mutable std::mutex mu_;  // guards collections_ and closed_; serialises create and drop
+  std::map<std::string, std::shared_ptr<CollectionImpl>, std::less<>> collections_;
+  bool closed_ = false;
+};
+
+}  // namespace nearstore::engine

@@ -1,0 +1,111 @@
+#include "engine/exact_search.h"
+
+#include <cmath>
+
+#include "simd/distance.h"
+
+namespace nearstore::engine {
+namespace {
+
+// Rows per parallel task: big enough that scheduling costs nothing next to the scan.
+constexpr uint64_t kRowsPerTask = 16384;
+// Rows per kernel call: the scores of one call fit in L1/L2 next to the rows.
+constexpr uint64_t kRowsPerCall = 1024;
+
+struct Range {
+  const RowSource* source;
+  uint64_t first_row;
+  uint64_t rows;
+  const float* vectors;
+};
+
+std::vector<Range> SplitIntoRanges(const Snapshot& snapshot, uint32_t dim) {
+  std::vector<Range> ranges;
+  std::vector<VectorBlock> blocks;
+  for (const auto& source : snapshot.version->sources) {
+    blocks.clear();
+    source->Blocks(source->NumRows(), &blocks);
+    for (const auto& b : blocks) {
+      for (uint64_t off = 0; off < b.rows; off += kRowsPerTask) {
+        const uint64_t n = std::min(kRowsPerTask, b.rows - off);
+        ranges.push_back({source.get(), b.first_row + off, n, b.vectors + off * dim});
+      }
+    }
+  }
+  return ranges;
+}
+
+// Offers rows [0, n) of a kernel call's scores to the TopK of one query.
+void Collect(const float* scores, size_t n, const Range& range, uint64_t first, uint64_t seq,
+             TopK* top) {
+  float threshold = top->threshold();
+  for (size_t i = 0; i < n; ++i) {
+    if (scores[i] > threshold) continue;
+    const uint64_t row = first + i;
+    if (!range.source->VisibleAt(row, seq)) continue;
+    top->Push({scores[i], range.source->Id(row), range.source, row});
+    threshold = top->threshold();
+  }
+}
+
+void ScanRange(const Range& range, const float* queries, size_t nq, uint32_t dim, Metric metric,
+               uint64_t seq, std::vector<TopK>* tops) {
+  const auto& kernels = simd::Kernels();
+  const bool by_dot = metric != Metric::kL2;
+  std::vector<float> scores(kRowsPerCall * nq);
+  for (uint64_t off = 0; off < range.rows; off += kRowsPerCall) {
+    const uint64_t n = std::min(kRowsPerCall, range.rows - off);
+    const float* rows = range.vectors + off * dim;
+    if (nq == 1) {
+      (by_dot ? kernels.dot_many : kernels.l2sq_many)(queries, rows, n, dim, scores.data());
+    } else {
+      (by_dot ? kernels.dot_block : kernels.l2sq_block)(queries, nq, rows, n, dim, scores.data());
+    }
+    for (size_t q = 0; q < nq; ++q) {
+      float* s = scores.data() + q * n;
+      if (by_dot) {
+        for (size_t i = 0; i < n; ++i) s[i] = -s[i];
+      }
+      Collect(s, n, range, range.first_row + off, seq, &(*tops)[q]);
+    }
+  }
+}
+
+}  // namespace
+
+float ScoreToDistance(Metric metric, float score) {
+  switch (metric) {
+    case Metric::kCosine:
+      return 1.0f + score;  // score = -cos
+    case Metric::kDot:
+      return score;  // score = -dot
+    case Metric::kL2:
+      return std::sqrt(std::max(0.0f, score));
+  }
+  return score;
+}
+
+std::vector<std::vector<Candidate>> ExactSearch(const Snapshot& snapshot, const float* queries,
+                                                size_t nq, uint32_t dim, Metric metric, size_t k,
+                                                ThreadPool* pool) {
+  const std::vector<Range> ranges = SplitIntoRanges(snapshot, dim);
+  // One TopK per (range, query); ranges run in parallel, then merge per query.
+  std::vector<std::vector<TopK>> partial(ranges.size(), std::vector<TopK>(nq, TopK(k)));
+  auto scan = [&](size_t r) {
+    ScanRange(ranges[r], queries, nq, dim, metric, snapshot.seq, &partial[r]);
+  };
+  if (pool != nullptr && ranges.size() > 1) {
+    pool->ParallelFor(ranges.size(), scan);
+  } else {
+    for (size_t r = 0; r < ranges.size(); ++r) scan(r);
+  }
+  std::vector<std::vector<Candidate>> out(nq);
+  for (size_t q = 0; q < nq; ++q) {
+    TopK merged(k);
+    for (auto& p : partial) merged.Merge(p[q]);
+    out[q] = merged.TakeSorted();
+  }
+  return out;
+}
+
+}  // namespace nearstore::engine

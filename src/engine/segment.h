@@ -1,0 +1,48 @@
+// Segment: a sealed segment file, memory-mapped, as a RowSource. The file is immutable; the
+// only mutable state is the in-RAM deleted_at of each row (rebuilt on open from the rows and
+// tombstones of this and later segments and the write-ahead log).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/row_source.h"
+#include "nearstore/status.h"
+#include "storage/env.h"
+#include "storage/segment_file.h"
+
+namespace nearstore::engine {
+
+class Segment final : public RowSource {
+ public:
+  // Maps and validates `dir`/`file_name`.
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> Open(storage::Env* env,
+                                                             const std::string& dir,
+                                                             const std::string& file_name,
+                                                             bool verify_checksums);
+
+  const storage::SegmentView& view() const { return view_; }
+  const std::string& file_name() const { return file_name_; }
+  uint64_t size_bytes() const { return file_->data().size(); }
+
+  uint64_t NumRows() const override { return view_.rows(); }
+  const float* Vector(uint64_t row) const override { return view_.vector(row); }
+  std::string_view Id(uint64_t row) const override { return view_.id(row); }
+  std::string_view Metadata(uint64_t row) const override { return view_.metadata(row); }
+  uint64_t Seq(uint64_t row) const override { return view_.seq(row); }
+  std::atomic<uint64_t>& DeletedAt(uint64_t row) const override { return deleted_at_[row]; }
+  void Blocks(uint64_t num_rows, std::vector<VectorBlock>* out) const override {
+    if (num_rows > 0) out->push_back({0, num_rows, view_.vectors()});
+  }
+  bool IsSealed() const override { return true; }
+
+ private:
+  Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name);
+
+  std::shared_ptr<storage::MappedFile> file_;
+  storage::SegmentView view_;
+  std::string file_name_;
+  std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
+};
+
+}  // namespace nearstore::engine

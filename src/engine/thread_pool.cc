@@ -1,0 +1,65 @@
+#include "engine/thread_pool.h"
+
+namespace nearstore::engine {
+
+struct ThreadPool::Job {
+  const std::function<void(size_t)>* fn = nullptr;
+  size_t n = 0;
+  size_t next = 0;      // guarded by the pool's mu_: next task index to claim
+  size_t finished = 0;  // guarded by the pool's mu_
+  std::condition_variable done;
+};
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  if (n == 1 || workers_.empty()) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  Job job;
+  job.fn = &fn;
+  job.n = n;
+  std::unique_lock lock(mu_);
+  jobs_.push_back(&job);
+  cv_.notify_all();
+  // The caller works on its own job too, then waits for tasks others claimed.
+  while (job.next < job.n) {
+    const size_t i = job.next++;
+    if (job.next == job.n) std::erase(jobs_, &job);
+    lock.unlock();
+    fn(i);
+    lock.lock();
+    ++job.finished;
+  }
+  job.done.wait(lock, [&] { return job.finished == job.n; });
+}
+
+void ThreadPool::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+    if (stop_) return;
+    Job* job = jobs_.front();
+    const size_t i = job->next++;
+    if (job->next == job->n) jobs_.pop_front();
+    lock.unlock();
+    (*job->fn)(i);
+    lock.lock();
+    if (++job->finished == job->n) job->done.notify_all();
+  }
+}
+
+}  // namespace nearstore::engine

@@ -1,0 +1,41 @@
+// A fixed pool of worker threads for searches. ParallelFor runs n tasks on the pool and the
+// calling thread together and returns when all are done; several callers may use the pool at
+// once (their tasks interleave).
+// Thread-safety: safe to call from several threads at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nearstore::engine {
+
+class ThreadPool {
+ public:
+  // `threads` workers in total, counting the caller: threads - 1 are started.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(i) for every i in [0, n), spread over the pool; returns when all calls returned.
+  void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
+
+ private:
+  struct Job;
+  void WorkerLoop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> jobs_;  // guarded by mu_: jobs with tasks not yet claimed
+  bool stop_ = false;      // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace nearstore::engine

@@ -1,0 +1,103 @@
+#include "engine/validate.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace nearstore::engine {
+
+Status ValidateCollectionName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxCollectionNameBytes) {
+    return Status::InvalidArgument("collection name must be 1.." +
+                                   std::to_string(kMaxCollectionNameBytes) + " bytes, got " +
+                                   std::to_string(name.size()));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      return Status::InvalidArgument("collection name '" + std::string(name) +
+                                     "' may hold only letters, digits, '_', '-' and '.'");
+    }
+  }
+  if (name == "." || name == "..") {
+    return Status::InvalidArgument("collection name '" + std::string(name) + "' is reserved");
+  }
+  return Status::Ok();
+}
+
+Status ValidateDimension(uint64_t dim) {
+  if (dim < 1 || dim > kMaxDimension) {
+    return Status::InvalidArgument("dimension must be 1.." + std::to_string(kMaxDimension) +
+                                   ", got " + std::to_string(dim));
+  }
+  return Status::Ok();
+}
+
+Status ValidateId(std::string_view id) {
+  if (id.empty()) return Status::InvalidArgument("point id must not be empty");
+  if (id.size() > kMaxIdBytes) {
+    return Status::InvalidArgument("point id of " + std::to_string(id.size()) +
+                                   " bytes is too long; the limit is " +
+                                   std::to_string(kMaxIdBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status PrepareVector(std::span<const float> in, uint32_t dim, Metric metric,
+                     std::string_view collection, std::string_view what, float* out) {
+  if (in.size() != dim) {
+    return Status::InvalidArgument("dimension mismatch: collection '" + std::string(collection) +
+                                   "' expects " + std::to_string(dim) + ", got " +
+                                   std::to_string(in.size()) + " (" + std::string(what) + ")");
+  }
+  double norm2 = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!std::isfinite(in[i])) {
+      return Status::InvalidArgument(std::string(what) + " has a non-finite value (" +
+                                     std::to_string(in[i]) + ") at index " + std::to_string(i) +
+                                     "; every component must be a finite number");
+    }
+    norm2 += static_cast<double>(in[i]) * in[i];
+  }
+  if (metric == Metric::kCosine) {
+    if (norm2 == 0 || !std::isfinite(norm2)) {
+      return Status::InvalidArgument(std::string(what) +
+                                     " has zero norm; cosine distance needs a non-zero vector");
+    }
+    const double inv = 1.0 / std::sqrt(norm2);
+    for (size_t i = 0; i < in.size(); ++i) out[i] = static_cast<float>(in[i] * inv);
+  } else {
+    std::copy(in.begin(), in.end(), out);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id) {
+  if (text.empty()) return std::string("{}");
+  if (text.size() > kMaxMetadataBytes) {
+    return Status::InvalidArgument("metadata of '" + std::string(id) + "' is " +
+                                   std::to_string(text.size()) + " bytes; the limit is " +
+                                   std::to_string(kMaxMetadataBytes));
+  }
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status::InvalidArgument("metadata of '" + std::string(id) +
+                                   "' is not valid JSON; expected a JSON object such as "
+                                   "{\"text\": \"...\"}");
+  }
+  if (!doc.is_object()) {
+    return Status::InvalidArgument("metadata of '" + std::string(id) + "' is a JSON " +
+                                   doc.type_name() + "; expected a JSON object");
+  }
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status ValidateK(int k) {
+  if (k < 1 || k > kMaxK) {
+    return Status::InvalidArgument("k must be 1.." + std::to_string(kMaxK) + ", got " +
+                                   std::to_string(k));
+  }
+  return Status::Ok();
+}
+
+}  // namespace nearstore::engine

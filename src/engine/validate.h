@@ -1,0 +1,28 @@
+// Checks of user input, with messages that say what was wrong and what was expected.
+// Everything a write carries is validated here before it reaches the log.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "nearstore/status.h"
+#include "nearstore/types.h"
+
+namespace nearstore::engine {
+
+[[nodiscard]] Status ValidateCollectionName(std::string_view name);
+[[nodiscard]] Status ValidateDimension(uint64_t dim);
+[[nodiscard]] Status ValidateId(std::string_view id);
+
+// Checks length, finiteness and (for cosine) non-zero norm, and writes the vector as stored
+// into `out` (normalised for cosine). `what` names the vector in messages ("vector of 'a7'").
+[[nodiscard]] Status PrepareVector(std::span<const float> in, uint32_t dim, Metric metric,
+                                   std::string_view collection, std::string_view what, float* out);
+
+// Parses `text` as a JSON object and returns its compact form. "" counts as "{}".
+[[nodiscard]] Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id);
+
+[[nodiscard]] Status ValidateK(int k);
+
+}  // namespace nearstore::engine

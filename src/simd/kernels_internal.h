@@ -1,0 +1,24 @@
+// The per-ISA kernel tables, private to src/simd.
+//
+// Each table is defined in the file that is compiled for its instruction set
+// (kernels_scalar.cc for baseline x86-64, kernels_avx2.cc with -mavx2 -mfma, kernels_avx512.cc
+// with -mavx512f/bw/dq/vl). The tables themselves are plain data, constant-initialised, so
+// reading one never executes an instruction of its ISA; dispatch.cc hands out a table only once
+// CpuSupports() says the CPU can run it.
+#pragma once
+
+#include "simd/distance.h"
+
+namespace nearstore::simd::internal {
+
+// Baseline x86-64, accumulating in double: the reference every other variant is tested against.
+extern const KernelTable kScalarTable;
+
+// REQUIRES CpuSupports(Isa::kAvx2) (AVX2 and FMA) before calling any of its functions.
+extern const KernelTable kAvx2Table;
+
+// REQUIRES CpuSupports(Isa::kAvx512) (AVX-512 F, BW, DQ and VL) before calling any of its
+// functions.
+extern const KernelTable kAvx512Table;
+
+}  // namespace nearstore::simd::internal

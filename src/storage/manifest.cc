@@ -1,0 +1,128 @@
+#include "storage/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "storage/coding.h"
+#include "storage/crc32c.h"
+
+namespace nearstore::storage {
+namespace {
+
+constexpr char kManifestMagic[8] = {'N', 'S', 'M', 'A', 'N', 'I', 'F', '\0'};
+constexpr uint32_t kManifestFormatVersion = 1;
+constexpr size_t kManifestHeaderSize = 24;
+
+using nlohmann::json;
+
+json SegmentToJson(const SegmentEntry& s) {
+  return {{"file", s.file},       {"rows", s.rows},       {"tombstones", s.tombstones},
+          {"min_seq", s.min_seq}, {"max_seq", s.max_seq}, {"size_bytes", s.size_bytes}};
+}
+
+json CollectionToJson(const CollectionEntry& c) {
+  json segments = json::array();
+  for (const auto& s : c.segments) segments.push_back(SegmentToJson(s));
+  return {{"name", c.name},
+          {"id", c.id},
+          {"dir", c.dir},
+          {"dim", c.dim},
+          {"metric", c.metric},
+          {"next_file", c.next_file},
+          {"min_wal", c.min_wal},
+          {"last_sealed_seq", c.last_sealed_seq},
+          {"segments", segments}};
+}
+
+// A file name written by us: no separators, no parent references.
+bool IsPlainName(const std::string& s) {
+  return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
+}
+
+}  // namespace
+
+std::string EncodeManifest(const Manifest& manifest) {
+  json collections = json::array();
+  for (const auto& c : manifest.collections) collections.push_back(CollectionToJson(c));
+  const std::string payload =
+      json{{"next_collection_id", manifest.next_collection_id}, {"collections", collections}}
+          .dump(1);
+  std::string out;
+  PutBytes(out, kManifestMagic, sizeof(kManifestMagic));
+  PutU32(out, kManifestFormatVersion);
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  PutU32(out, Crc32c(payload));
+  PutU32(out, Crc32c(out));
+  out += payload;
+  return out;
+}
+
+Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) {
+  auto corrupt = [&](const std::string& what) {
+    return Status::Corruption("manifest '" + path + "' is damaged: " + what);
+  };
+  if (data.size() < kManifestHeaderSize) {
+    return corrupt("file is " + std::to_string(data.size()) + " bytes, shorter than its " +
+                   std::to_string(kManifestHeaderSize) + "-byte header");
+  }
+  if (data.substr(0, 8) != std::string_view(kManifestMagic, 8)) return corrupt("bad magic");
+  if (Crc32c(data.data(), 20) != LoadU32(data.data() + 20)) return corrupt("header checksum");
+  const uint32_t version = LoadU32(data.data() + 8);
+  if (version != kManifestFormatVersion) {
+    return corrupt("format version " + std::to_string(version) + ", expected " +
+                   std::to_string(kManifestFormatVersion));
+  }
+  const uint32_t len = LoadU32(data.data() + 12);
+  if (len != data.size() - kManifestHeaderSize) {
+    return corrupt("payload length " + std::to_string(len) + " but the file holds " +
+                   std::to_string(data.size() - kManifestHeaderSize) + " bytes after the header");
+  }
+  std::string_view payload = data.substr(kManifestHeaderSize);
+  if (Crc32c(payload) != LoadU32(data.data() + 16)) return corrupt("payload checksum mismatch");
+
+  Manifest m;
+  try {
+    json doc = json::parse(payload);
+    m.next_collection_id = doc.at("next_collection_id").get<uint64_t>();
+    for (const auto& jc : doc.at("collections")) {
+      CollectionEntry c;
+      c.name = jc.at("name").get<std::string>();
+      c.id = jc.at("id").get<uint64_t>();
+      c.dir = jc.at("dir").get<std::string>();
+      c.dim = jc.at("dim").get<uint32_t>();
+      c.metric = jc.at("metric").get<std::string>();
+      c.next_file = jc.at("next_file").get<uint64_t>();
+      c.min_wal = jc.at("min_wal").get<uint64_t>();
+      c.last_sealed_seq = jc.at("last_sealed_seq").get<uint64_t>();
+      if (!IsPlainName(c.dir)) return corrupt("collection directory '" + c.dir + "' is not a name");
+      for (const auto& js : jc.at("segments")) {
+        SegmentEntry s;
+        s.file = js.at("file").get<std::string>();
+        s.rows = js.at("rows").get<uint64_t>();
+        s.tombstones = js.at("tombstones").get<uint64_t>();
+        s.min_seq = js.at("min_seq").get<uint64_t>();
+        s.max_seq = js.at("max_seq").get<uint64_t>();
+        s.size_bytes = js.at("size_bytes").get<uint64_t>();
+        if (!IsPlainName(s.file)) return corrupt("segment file '" + s.file + "' is not a name");
+        c.segments.push_back(std::move(s));
+      }
+      m.collections.push_back(std::move(c));
+    }
+  } catch (const json::exception& e) {
+    // The checksum passed, so this is a manifest we did not write (or a bug): refuse it.
+    return corrupt(std::string("unreadable contents: ") + e.what());
+  }
+  return m;
+}
+
+Result<Manifest> ReadManifest(Env* env, const std::string& dir) {
+  const std::string path = JoinPath(dir, kManifestFileName);
+  if (!env->FileExists(path)) return Status::NotFound("no manifest in '" + dir + "'");
+  NEARSTORE_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+  return DecodeManifest(data, path);
+}
+
+Status WriteManifest(Env* env, const std::string& dir, const Manifest& manifest) {
+  return WriteFileAtomically(env, JoinPath(dir, kManifestFileName), EncodeManifest(manifest));
+}
+
+}  // namespace nearstore::storage

@@ -1,0 +1,57 @@
+// The MANIFEST: the one file that says what a database directory holds: its collections and,
+// for each, its sealed segment files and the first write-ahead log still needed. It is
+// replaced atomically (write, sync, rename, sync directory) after every change, so a crash
+// leaves either the old or the new one. Format in docs/FORMATS.md: a checksummed header
+// around a JSON document.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nearstore/status.h"
+#include "storage/env.h"
+
+namespace nearstore::storage {
+
+inline constexpr char kManifestFileName[] = "MANIFEST";
+inline constexpr char kLockFileName[] = "LOCK";
+
+struct SegmentEntry {
+  std::string file;  // name inside the collection's directory, e.g. "seg-000004.nss"
+  uint64_t rows = 0;
+  uint64_t tombstones = 0;
+  uint64_t min_seq = 0;
+  uint64_t max_seq = 0;
+  uint64_t size_bytes = 0;
+};
+
+struct CollectionEntry {
+  std::string name;
+  uint64_t id = 0;       // unique for the life of the database, names the directory
+  std::string dir;       // e.g. "c000001"
+  uint32_t dim = 0;
+  std::string metric;    // "cosine" | "l2" | "dot"
+  uint64_t next_file = 1;       // next number for a WAL or segment file
+  uint64_t min_wal = 0;         // WAL files numbered below this are fully sealed
+  uint64_t last_sealed_seq = 0; // every write up to this sequence number is in a segment
+  std::vector<SegmentEntry> segments;  // oldest first
+};
+
+struct Manifest {
+  uint64_t next_collection_id = 1;
+  std::vector<CollectionEntry> collections;
+};
+
+// Serialises a manifest to the bytes of a MANIFEST file.
+std::string EncodeManifest(const Manifest& manifest);
+// Parses and validates a MANIFEST file. Corruption (naming `path`) on any damage.
+[[nodiscard]] Result<Manifest> DecodeManifest(std::string_view data, const std::string& path);
+
+// Reads `dir`/MANIFEST; NotFound when there is none (a new database).
+[[nodiscard]] Result<Manifest> ReadManifest(Env* env, const std::string& dir);
+// Atomically replaces `dir`/MANIFEST.
+[[nodiscard]] Status WriteManifest(Env* env, const std::string& dir, const Manifest& manifest);
+
+}  // namespace nearstore::storage

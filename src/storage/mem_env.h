@@ -1,0 +1,54 @@
+// An Env whose files live in RAM: it backs in-memory databases, and with its fault hooks it
+// lets tests cut the power (forget everything not synced) or make the disk fail.
+// Directory operations (create, rename, remove) are durable at once; file contents are durable
+// up to the last Sync of that file.
+// Thread-safety: safe to use from several threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/env.h"
+
+namespace nearstore::storage {
+
+class MemEnv final : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  Result<std::shared_ptr<MappedFile>> MapFile(const std::string& path) override;
+  Result<std::string> ReadFile(const std::string& path) override;
+  bool FileExists(const std::string& path) override;
+  Result<uint64_t> FileSize(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDirs(const std::string& dir) override;
+  Status RemoveFile(const std::string& path) override;
+  Status RemoveDirAll(const std::string& dir) override;
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status TruncateFile(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+
+  // Test hooks.
+  // Truncates every file to what its last Sync made durable, as a power cut would.
+  void DropUnsyncedData();
+  // While set, every Append and Sync fails with an IOError.
+  void SetFailWrites(bool fail);
+  // Overwrites bytes of a file in place (for corruption tests).
+  Status Poke(const std::string& path, uint64_t offset, std::string_view bytes);
+
+  struct File {
+    std::shared_ptr<std::string> data = std::make_shared<std::string>();
+    size_t synced = 0;
+  };
+
+ private:
+  friend class MemWritableFile;
+  std::mutex mu_;
+  std::map<std::string, File> files_;  // guarded by mu_; keyed by normalised path
+  bool fail_writes_ = false;           // guarded by mu_
+};
+
+}  // namespace nearstore::storage
