@@ -183,7 +183,19 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
       wal_, storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
   visible_seq_ = next_seq_ - 1;
-  if (active_->appended() > 0) {
+  bool replayed_anything;
+  {
+    std::lock_guard lock(seal_mu_);
+    replayed_anything = !frozen_.empty() || !active_->empty();
+  }
+  if (!replayed_anything) {
+    // Every record in the old logs is already in a segment: they are not needed any more.
+    for (uint64_t number : wals) {
+      const std::string path = storage::JoinPath(ctx_.dir, WalFileName(number));
+      if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
+    }
+  }
+  if (!active_->empty()) {
     Freeze(wal_number_);
     auto fresh = NewMemtable(0);
     auto v = std::make_shared<Version>(*version_);

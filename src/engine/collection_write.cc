@@ -161,7 +161,7 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
   Status status = write_error_;
   if (queue_.front()->op == nullptr) {
     group.push_back(queue_.front());  // a flush request goes alone
-    if (status.ok() && active_->appended() > 0) status = RotateLog();
+    if (status.ok() && !active_->empty()) status = RotateLog();
   } else {
     for (PendingWrite* w : queue_) {
       if (w->op == nullptr || group.size() >= kMaxGroupWrites) break;
@@ -229,7 +229,7 @@ bool CollectionImpl::ActiveIsFull() const {
 
 Status CollectionImpl::EnsureRoom(size_t rows, bool replaying, uint64_t replay_file) {
   if (active_->appended() + rows <= active_->capacity()) return Status::Ok();
-  if (active_->appended() == 0) {
+  if (active_->empty()) {
     // An empty memtable too small for one big batch: swap in a bigger one.
     auto bigger = NewMemtable(rows);
     ReplaceSource(active_.get(), bigger);

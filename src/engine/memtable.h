@@ -32,6 +32,8 @@ class Memtable final : public RowSource {
                   uint64_t seq);
   void Publish() { num_rows_.store(appended_, std::memory_order_release); }
   uint64_t appended() const { return appended_; }
+  // No rows and no tombstones: nothing to seal.
+  bool empty() const { return appended_ == 0 && tombstones_.empty(); }
   // Deletes are logged here so the sealed segment can carry them (as tombstones).
   void AddTombstone(std::string_view id, uint64_t seq) { tombstones_.emplace_back(id, seq); }
   const std::vector<std::pair<std::string, uint64_t>>& tombstones() const { return tombstones_; }

@@ -19,12 +19,9 @@
 #include <gtest/gtest.h>
 
 #include "simd/distance.h"
+#include "wide_loops_avx2.h"
 
 namespace nearstore::simd {
-
-// Names the ISA in GoogleTest's messages (found by argument-dependent lookup, hence outside the
-// unnamed namespace).
-void PrintTo(Isa isa, std::ostream* os) { *os << IsaName(isa); }
 
 namespace {
 
@@ -141,15 +138,35 @@ class GuardedFloats {
   float* data_ = nullptr;
 };
 
-// The fixture runs each test once per ISA; a variant that this CPU cannot run is skipped (and
-// says so), the others still run.
-class KernelsTest : public ::testing::TestWithParam<Isa> {
+// One kernel table under test.
+struct Variant {
+  const char* name;
+  // The ISA the table needs (and names in its isa field).
+  Isa isa;
+  // The table, or nullptr where this CPU cannot run it.
+  const KernelTable* (*table)();
+};
+
+void PrintTo(const Variant& variant, std::ostream* os) { *os << variant.name; }
+
+const Variant kVariants[] = {
+    {"scalar", Isa::kScalar, [] { return KernelsFor(Isa::kScalar); }},
+    {"avx2", Isa::kAvx2, [] { return KernelsFor(Isa::kAvx2); }},
+    {"avx512", Isa::kAvx512, [] { return KernelsFor(Isa::kAvx512); }},
+    // The AVX-512 loops, emulated with AVX2 (see wide_loops_avx2.h).
+    {"avx512_loops_on_avx2", Isa::kAvx2,
+     [] { return CpuSupports(Isa::kAvx2) ? &test::WideLoopsOnAvx2Table() : nullptr; }},
+};
+
+// The fixture runs each test once per variant; a variant that this CPU cannot run is skipped
+// (and says so), the others still run.
+class KernelsTest : public ::testing::TestWithParam<Variant> {
  protected:
   void SetUp() override {
-    table_ = KernelsFor(GetParam());
+    table_ = GetParam().table();
     if (table_ == nullptr) {
-      GTEST_SKIP() << "this CPU does not support " << IsaName(GetParam())
-                   << ": its kernels are not tested here";
+      GTEST_SKIP() << "this CPU does not support " << IsaName(GetParam().isa) << ": variant "
+                   << GetParam().name << " is not tested here";
     }
     Seed();
   }
@@ -188,7 +205,7 @@ class KernelsTest : public ::testing::TestWithParam<Isa> {
 };
 
 TEST_P(KernelsTest, TableIsComplete) {
-  EXPECT_EQ(table_->isa, GetParam());
+  EXPECT_EQ(table_->isa, GetParam().isa);
   EXPECT_NE(table_->dot, nullptr);
   EXPECT_NE(table_->l2sq, nullptr);
   EXPECT_NE(table_->dot_many, nullptr);
@@ -321,10 +338,9 @@ TEST_P(KernelsTest, TailsNeverReadPastTheEnd) {
   }
 }
 
-std::string IsaParamName(const ::testing::TestParamInfo<Isa>& info) { return IsaName(info.param); }
+std::string VariantName(const ::testing::TestParamInfo<Variant>& info) { return info.param.name; }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, KernelsTest,
-                         ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512), IsaParamName);
+INSTANTIATE_TEST_SUITE_P(AllVariants, KernelsTest, ::testing::ValuesIn(kVariants), VariantName);
 
 // The reference itself, against a direct double-precision sum.
 TEST(ScalarReferenceTest, MatchesDirectSums) {
