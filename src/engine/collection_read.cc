@@ -145,6 +145,7 @@ CollectionInfo CollectionImpl::Info() const {
       info.memtable_rows += s->NumRows();
     }
   }
+  if (closed_.load()) return info;  // the database (and its Env) may be gone
   auto names = ctx_.env->ListDir(ctx_.dir);
   if (names.ok()) {
     for (const auto& n : *names) {

@@ -318,20 +318,32 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
       break;
     }
     case OpType::kUpdate: {
-      auto it = index_.find(op.ids[0]);  // the leader is the index's only writer
-      if (it == index_.end()) {
+      // Copy what the update keeps from the current row under the shared lock: the sealer
+      // may repoint the index entry (memtable -> segment) and retire the old source meanwhile.
+      std::vector<float> vec;
+      std::string meta;
+      bool found = false;
+      {
+        std::shared_lock state(state_mu_);
+        auto it = index_.find(op.ids[0]);
+        if (it != index_.end()) {
+          found = true;
+          const RowRef old = it->second;
+          if (!op.has_vector) vec.assign(old.source->Vector(old.row), old.source->Vector(old.row) + dim_);
+          if (!op.has_metadata) meta = old.source->Metadata(old.row);
+        }
+      }
+      if (!found) {
         std::unique_lock state(state_mu_);
         visible_seq_ = op.seq;
         break;
       }
-      const RowRef old = it->second;
-      const float* vec = op.has_vector ? op.vectors.data() : old.source->Vector(old.row);
-      const std::string_view meta =
-          op.has_metadata ? std::string_view(op.metadata[0]) : old.source->Metadata(old.row);
-      const uint64_t row = mem.Append(op.ids[0], vec, meta, op.seq);
+      const uint64_t row = mem.Append(op.ids[0], op.has_vector ? op.vectors.data() : vec.data(),
+                                      op.has_metadata ? op.metadata[0] : meta, op.seq);
       mem.Publish();
       std::unique_lock state(state_mu_);
-      old.source->MarkDeleted(old.row, op.seq);
+      auto it = index_.find(op.ids[0]);  // still there: only this thread removes entries
+      it->second.source->MarkDeleted(it->second.row, op.seq);
       it->second = {&mem, row};
       (*existed)[0] = true;
       visible_seq_ = op.seq;
