@@ -1,0 +1,278 @@
+"""nearstore: an embedded vector database with a C++ engine.
+
+>>> import nearstore
+>>> with nearstore.open("my-db") as db:
+...     docs = db.get_or_create_collection("docs", dim=384, metric="cosine")
+...     docs.insert("doc-1", embedding, {"text": "hello"})
+...     for hit in docs.search(query, k=3):
+...         print(hit.id, hit.distance, hit.metadata)
+
+Vectors are numpy arrays (float32 C-contiguous arrays cross without a copy; other dtypes and
+lists are converted). Distances: cosine -> 1 - cos, l2 -> Euclidean, dot -> -dot; smaller is
+closer. Searches and bulk writes release the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from .errors import (
+    AlreadyExistsError,
+    BusyError,
+    ClosedError,
+    CorruptionError,
+    Error,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    StorageError,
+    _BY_CODE,
+)
+
+for _code, _cls in _BY_CODE.items():
+    _core._register_error(_code, _cls)
+
+__all__ = [
+    "open",
+    "Database",
+    "Collection",
+    "Hit",
+    "Error",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "AlreadyExistsError",
+    "CorruptionError",
+    "StorageError",
+    "BusyError",
+    "ClosedError",
+    "InternalError",
+]
+__version__ = "0.1.0"
+
+VectorLike = Union[npt.ArrayLike, Sequence[float]]
+Metadata = Optional[dict[str, Any]]
+
+
+class Hit(NamedTuple):
+    """One search result; unpacks as ``(id, distance, metadata)``."""
+
+    id: str
+    distance: float
+    metadata: dict[str, Any]
+
+
+def _vector(v: VectorLike) -> np.ndarray:
+    arr = np.ascontiguousarray(v, dtype=np.float32)
+    if arr.ndim != 1:
+        raise InvalidArgumentError(f"expected one vector (1-d), got an array of shape {arr.shape}")
+    return arr
+
+
+def _matrix(v: VectorLike) -> np.ndarray:
+    arr = np.ascontiguousarray(v, dtype=np.float32)
+    if arr.ndim == 1 and arr.size == 0:
+        return arr.reshape(0, 0)
+    if arr.ndim != 2:
+        raise InvalidArgumentError(f"expected an (n, dim) array of vectors, got shape {arr.shape}")
+    return arr
+
+
+def _metadata_text(metadata: Metadata) -> str:
+    if metadata is None:
+        return "{}"
+    if not isinstance(metadata, dict):
+        raise InvalidArgumentError(
+            f"metadata must be a dict (a JSON object), got {type(metadata).__name__}"
+        )
+    try:
+        return json.dumps(metadata, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(f"metadata is not JSON-serialisable: {e}") from None
+
+
+def _hits(raw: list[tuple[str, float, str]]) -> list[Hit]:
+    return [Hit(i, d, json.loads(m) if m else {}) for i, d, m in raw]
+
+
+class Collection:
+    """A named set of points of one dimension and metric. Safe to use from several threads."""
+
+    def __init__(self, core: _core.Collection) -> None:
+        self._core = core
+
+    @property
+    def name(self) -> str:
+        return self._core.name
+
+    @property
+    def dim(self) -> int:
+        return self._core.dim
+
+    @property
+    def metric(self) -> str:
+        return self._core.metric
+
+    def insert(self, id: str, vector: VectorLike, metadata: Metadata = None) -> None:
+        """Stores a point, replacing any point with the same id."""
+        self._core.upsert([id], _vector(vector).reshape(1, -1), [_metadata_text(metadata)])
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: VectorLike,
+        metadatas: Optional[Sequence[Metadata]] = None,
+    ) -> None:
+        """Stores many points atomically (all or none); for a repeated id the last one wins."""
+        ids = list(ids)
+        arr = _matrix(vectors)
+        if metadatas is None:
+            texts: list[str] = []
+        else:
+            texts = [_metadata_text(m) for m in metadatas]
+            if len(texts) != len(ids):
+                raise InvalidArgumentError(
+                    f"got {len(texts)} metadatas for {len(ids)} ids; expected one per id or None"
+                )
+        if arr.shape[0] == 0 and not ids:
+            return
+        self._core.upsert(ids, arr, texts)
+
+    def search(self, vector: VectorLike, k: int = 10) -> list[Hit]:
+        """The k nearest points, closest first (ties broken by id)."""
+        return _hits(self._core.search(_vector(vector), k, True))
+
+    def search_batch(self, vectors: VectorLike, k: int = 10) -> list[list[Hit]]:
+        """One result list per row of ``vectors``."""
+        arr = _matrix(vectors)
+        if arr.shape[0] == 0:
+            return []
+        return [_hits(r) for r in self._core.search_batch(arr, k, True)]
+
+    def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:
+        """``(vector, metadata)`` of the point, or None. Cosine vectors come back normalised."""
+        got = self._core.get(id)
+        if got is None:
+            return None
+        return got[0], json.loads(got[1])
+
+    def get_many(self, ids: Iterable[str]) -> list[Optional[tuple[np.ndarray, dict[str, Any]]]]:
+        return [
+            None if g is None else (g[0], json.loads(g[1])) for g in self._core.get_many(list(ids))
+        ]
+
+    def update(
+        self, id: str, vector: Optional[VectorLike] = None, metadata: Metadata = None
+    ) -> bool:
+        """Replaces the vector and/or metadata given; False (and no change) when id is absent."""
+        return self._core.update(
+            id,
+            None if vector is None else _vector(vector),
+            None if metadata is None else _metadata_text(metadata),
+        )
+
+    def delete(self, id: str) -> bool:
+        """True when the point existed."""
+        return self._core.delete_many([id])[0]
+
+    def delete_many(self, ids: Iterable[str]) -> int:
+        """Deletes atomically; returns how many of the ids existed."""
+        return sum(self._core.delete_many(list(ids)))
+
+    @property
+    def count(self) -> int:
+        return self._core.count()
+
+    def __len__(self) -> int:
+        return self._core.count()
+
+    def ids(self, page_size: int = 1000) -> Iterator[str]:
+        """Every id in ascending order, fetched a page at a time."""
+        after = ""
+        while True:
+            page, after = self._core.scroll(after, page_size)
+            yield from page
+            if not after:
+                return
+
+    def flush(self) -> None:
+        """Seals buffered points into a segment file now (normally automatic)."""
+        self._core.flush()
+
+    def compact(self) -> None:
+        """Rewrites segments without deleted points now (normally automatic)."""
+        self._core.compact()
+
+    def info(self) -> dict[str, Any]:
+        return self._core.info()
+
+    def __repr__(self) -> str:
+        return f"Collection(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
+
+
+class Database:
+    """A directory of collections (or an in-memory one). Use as a context manager."""
+
+    def __init__(self, core: _core.Database) -> None:
+        self._core = core
+
+    @property
+    def path(self) -> Optional[str]:
+        return self._core.path or None
+
+    def create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
+        return Collection(self._core.create_collection(name, dim, metric))
+
+    def get_collection(self, name: str) -> Collection:
+        return Collection(self._core.get_collection(name))
+
+    def get_or_create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
+        """The existing collection (which must have this dim and metric), or a new one."""
+        try:
+            col = self.get_collection(name)
+        except NotFoundError:
+            return self.create_collection(name, dim, metric)
+        if col.dim != dim or col.metric != _canonical_metric(metric):
+            raise InvalidArgumentError(
+                f"collection '{name}' exists with dim={col.dim}, metric='{col.metric}'; "
+                f"asked for dim={dim}, metric='{metric}'"
+            )
+        return col
+
+    def list_collections(self) -> list[str]:
+        return [c["name"] for c in self._core.list_collections()]
+
+    def drop_collection(self, name: str) -> None:
+        self._core.drop_collection(name)
+
+    def close(self) -> None:
+        self._core.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database(path={self.path!r})"
+
+
+def _canonical_metric(metric: str) -> str:
+    return {"euclidean": "l2", "ip": "dot"}.get(metric, metric)
+
+
+def open(path: Optional[str] = None, *, sync: bool = True) -> Database:  # noqa: A001
+    """Opens (creating if missing) the database in directory ``path``; no path = in memory.
+
+    ``sync=False`` acknowledges writes before they are fsynced: they survive a crash of the
+    process but not a power cut.
+    """
+    import os
+
+    return Database(_core.Database.open(None if path is None else os.fspath(path), sync))

@@ -1,0 +1,60 @@
+"""The exceptions nearstore raises.
+
+Every one derives from :class:`nearstore.Error`, and also from the built-in exception that fits,
+so that ``except ValueError`` or ``except KeyError`` works as Python code expects. The message
+is the engine's: it says what was wrong and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of every nearstore error."""
+
+
+class InvalidArgumentError(Error, ValueError):
+    """The input is wrong: dimension, NaN/Inf, zero vector for cosine, bad id, bad metadata, k."""
+
+
+class NotFoundError(Error, KeyError):
+    """No collection of that name."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class AlreadyExistsError(Error, ValueError):
+    """A collection of that name exists already."""
+
+
+class CorruptionError(Error, OSError):
+    """A file of the database is damaged; the message names it."""
+
+
+class StorageError(Error, OSError):
+    """The operating system refused a read, write, sync or rename."""
+
+
+class BusyError(Error, OSError):
+    """Another process has the database open for writing."""
+
+
+class ClosedError(Error, RuntimeError):
+    """The database was closed or the collection dropped (or a failed write poisoned it)."""
+
+
+class InternalError(Error, RuntimeError):
+    """A bug in nearstore: please report it."""
+
+
+# Status codes of include/nearstore/status.h, in order.
+_BY_CODE: dict[int, type[Error]] = {
+    1: InvalidArgumentError,
+    2: NotFoundError,
+    3: AlreadyExistsError,
+    4: CorruptionError,
+    5: StorageError,
+    6: BusyError,
+    7: ClosedError,
+    8: InternalError,
+}

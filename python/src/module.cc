@@ -1,0 +1,302 @@
+// nearstore._core: the thin nanobind face of the C++ engine. All logic is in the engine; this
+// file only converts arguments and results, releases the GIL around engine calls, and turns a
+// non-OK Status into the Python exception class registered for its code (the hierarchy lives
+// in nearstore/errors.py).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "nearstore/nearstore.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace nearstore::python {
+namespace {
+
+// Python classes per status code, registered once by nearstore/errors.py at import.
+std::map<StatusCode, nb::object>& ErrorClasses() {
+  static auto* classes = new std::map<StatusCode, nb::object>();  // lives until exit
+  return *classes;
+}
+
+[[noreturn]] void Raise(const Status& status) {
+  auto& classes = ErrorClasses();
+  auto it = classes.find(status.code());
+  PyObject* cls = it != classes.end() ? it->second.ptr() : PyExc_RuntimeError;
+  PyErr_SetString(cls, status.message().c_str());
+  throw nb::python_error();
+}
+
+void Check(const Status& status) {
+  if (!status.ok()) Raise(status);
+}
+
+template <typename T>
+T Unwrap(Result<T>&& result) {
+  if (!result.ok()) Raise(result.status());
+  return std::move(result).value();
+}
+
+using Vector = nb::ndarray<const float, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+using Matrix = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using OutVector = nb::ndarray<nb::numpy, float, nb::ndim<1>>;
+
+std::span<const float> Span(const Vector& v) { return {v.data(), v.shape(0)}; }
+std::span<const float> Span(const Matrix& m) { return {m.data(), m.shape(0) * m.shape(1)}; }
+
+// A copy of a C++ vector as a numpy array that owns its memory.
+OutVector ToNumpy(std::vector<float>&& v) {
+  auto* heap = new std::vector<float>(std::move(v));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<float>*>(p); });
+  return OutVector(heap->data(), {heap->size()}, owner);
+}
+
+// (id, distance, metadata JSON text) per hit; nearstore/__init__.py turns them into Hits.
+using RawHit = std::tuple<std::string, float, std::string>;
+
+std::vector<RawHit> ToRaw(std::vector<Hit>&& hits) {
+  std::vector<RawHit> out;
+  out.reserve(hits.size());
+  for (auto& h : hits) out.emplace_back(std::move(h.id), h.distance, std::move(h.metadata));
+  return out;
+}
+
+std::shared_ptr<Collection> CheckedCollection(Result<std::shared_ptr<Collection>>&& r) {
+  return Unwrap(std::move(r));
+}
+
+nb::dict InfoDict(const CollectionInfo& i) {
+  nb::dict d;
+  d["name"] = i.name;
+  d["dim"] = i.dim;
+  d["metric"] = MetricName(i.metric);
+  d["count"] = i.count;
+  d["segments"] = i.segments;
+  d["segment_rows"] = i.segment_rows;
+  d["memtable_rows"] = i.memtable_rows;
+  d["disk_bytes"] = i.disk_bytes;
+  return d;
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "nearstore's C++ engine (use the nearstore package, not this module)";
+
+  m.def("_register_error", [](int code, nb::object cls) {
+    ErrorClasses()[static_cast<StatusCode>(code)] = std::move(cls);
+  });
+
+  nb::class_<Collection>(m, "Collection")
+      .def_prop_ro("name", &Collection::name)
+      .def_prop_ro("dim", &Collection::dim)
+      .def_prop_ro("metric", [](const Collection& c) { return std::string(MetricName(c.metric())); })
+      .def("upsert",
+           [](Collection& c, const std::vector<std::string>& ids, const Matrix& vectors,
+              const std::vector<std::string>& metadata) {
+             if (vectors.shape(0) != ids.size()) {
+               Raise(Status::InvalidArgument("got " + std::to_string(ids.size()) + " ids and " +
+                                             std::to_string(vectors.shape(0)) +
+                                             " vectors; expected one vector per id"));
+             }
+             if (vectors.shape(1) != c.dim()) {
+               Raise(Status::InvalidArgument(
+                   "dimension mismatch: collection '" + c.name() + "' expects " +
+                   std::to_string(c.dim()) + ", got vectors of " +
+                   std::to_string(vectors.shape(1))));
+             }
+             Status s;
+             {
+               nb::gil_scoped_release release;
+               s = c.UpsertColumns(ids, Span(vectors), metadata);
+             }
+             Check(s);
+           },
+           "ids"_a, "vectors"_a, "metadata"_a)
+      .def("get",
+           [](const Collection& c, const std::string& id)
+               -> std::optional<std::tuple<OutVector, std::string>> {
+             Result<std::optional<Point>> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.Get(id);
+             }
+             auto p = Unwrap(std::move(r));
+             if (!p) return std::nullopt;
+             return std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata));
+           },
+           "id"_a)
+      .def("get_many",
+           [](const Collection& c, const std::vector<std::string>& ids) {
+             Result<std::vector<std::optional<Point>>> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.GetMany(ids);
+             }
+             auto points = Unwrap(std::move(r));
+             std::vector<std::optional<std::tuple<OutVector, std::string>>> out;
+             out.reserve(points.size());
+             for (auto& p : points) {
+               if (!p) {
+                 out.emplace_back();
+               } else {
+                 out.emplace_back(std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata)));
+               }
+             }
+             return out;
+           },
+           "ids"_a)
+      .def("update",
+           [](Collection& c, const std::string& id, std::optional<Vector> vector,
+              std::optional<std::string> metadata) {
+             PointUpdate u;
+             if (vector) {
+               auto s = Span(*vector);
+               u.vector.emplace(s.begin(), s.end());
+             }
+             u.metadata = std::move(metadata);
+             Result<bool> r = false;
+             {
+               nb::gil_scoped_release release;
+               r = c.Update(id, u);
+             }
+             return Unwrap(std::move(r));
+           },
+           "id"_a, "vector"_a.none(), "metadata"_a.none())
+      .def("delete_many",
+           [](Collection& c, const std::vector<std::string>& ids) {
+             Result<std::vector<bool>> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.DeleteMany(ids);
+             }
+             return Unwrap(std::move(r));
+           },
+           "ids"_a)
+      .def("count", &Collection::Count)
+      .def("scroll",
+           [](const Collection& c, const std::string& after, size_t limit) {
+             ScrollOptions o;
+             o.after = after;
+             o.limit = limit;
+             o.with_metadata = false;
+             Result<ScrollPage> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.Scroll(o);
+             }
+             auto page = Unwrap(std::move(r));
+             std::vector<std::string> ids;
+             ids.reserve(page.points.size());
+             for (auto& p : page.points) ids.push_back(std::move(p.id));
+             return std::make_tuple(std::move(ids), std::move(page.next_after));
+           },
+           "after"_a, "limit"_a)
+      .def("search",
+           [](const Collection& c, const Vector& query, int k, bool with_metadata) {
+             SearchOptions o;
+             o.k = k;
+             o.with_metadata = with_metadata;
+             Result<std::vector<Hit>> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.Search(Span(query), o);
+             }
+             return ToRaw(Unwrap(std::move(r)));
+           },
+           "query"_a, "k"_a, "with_metadata"_a)
+      .def("search_batch",
+           [](const Collection& c, const Matrix& queries, int k, bool with_metadata) {
+             if (queries.shape(1) != c.dim()) {
+               Raise(Status::InvalidArgument(
+                   "dimension mismatch: collection '" + c.name() + "' expects " +
+                   std::to_string(c.dim()) + ", got queries of " + std::to_string(queries.shape(1))));
+             }
+             SearchOptions o;
+             o.k = k;
+             o.with_metadata = with_metadata;
+             Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
+             {
+               nb::gil_scoped_release release;
+               r = c.SearchBatch(Span(queries), o);
+             }
+             auto all = Unwrap(std::move(r));
+             std::vector<std::vector<RawHit>> out;
+             out.reserve(all.size());
+             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
+             return out;
+           },
+           "queries"_a, "k"_a, "with_metadata"_a)
+      .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
+      .def("flush", [](Collection& c) {
+        Status s;
+        {
+          nb::gil_scoped_release release;
+          s = c.Flush();
+        }
+        Check(s);
+      })
+      .def("compact", [](Collection& c) {
+        Status s;
+        {
+          nb::gil_scoped_release release;
+          s = c.Compact();
+        }
+        Check(s);
+      });
+
+  nb::class_<Database>(m, "Database")
+      .def_static(
+          "open",
+          [](std::optional<std::string> path, bool sync) {
+            DatabaseOptions o;
+            o.durability = sync ? Durability::kSync : Durability::kNoSync;
+            Result<std::unique_ptr<Database>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = path ? Database::Open(*path, o) : Database::OpenInMemory(o);
+            }
+            return std::shared_ptr<Database>(Unwrap(std::move(r)));
+          },
+          "path"_a.none(), "sync"_a)
+      .def_prop_ro("path", &Database::path)
+      .def("close", [](Database& db) {
+        Status s;
+        {
+          nb::gil_scoped_release release;
+          s = db.Close();
+        }
+        Check(s);
+      })
+      .def("create_collection",
+           [](Database& db, const std::string& name, uint32_t dim, const std::string& metric) {
+             auto mt = Unwrap(ParseMetric(metric));
+             return CheckedCollection(db.CreateCollection(name, dim, mt));
+           },
+           "name"_a, "dim"_a, "metric"_a)
+      .def("get_collection",
+           [](Database& db, const std::string& name) {
+             return CheckedCollection(db.GetCollection(name));
+           },
+           "name"_a)
+      .def("list_collections",
+           [](Database& db) {
+             std::vector<nb::dict> out;
+             for (const auto& i : db.ListCollections()) out.push_back(InfoDict(i));
+             return out;
+           })
+      .def("drop_collection",
+           [](Database& db, const std::string& name) { Check(db.DropCollection(name)); },
+           "name"_a);
+}
+
+}  // namespace nearstore::python
