@@ -3,11 +3,12 @@
 //
 // Compiled for baseline x86-64: nothing here may use an instruction beyond SSE2.
 
+#include "simd/dispatch.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
-#include "simd/dispatch.h"
 #include "simd/distance.h"
 #include "simd/kernels_internal.h"
 

@@ -16,8 +16,7 @@ namespace nearstore::simd::internal {
 namespace {
 
 // kTailMask + 8 - count holds `count` all-ones lanes followed by zero lanes.
-constexpr int32_t kTailMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                               0,  0,  0,  0,  0,  0,  0,  0};
+constexpr int32_t kTailMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 // The vector traits that kernels_generic.h expects (its header comment gives the contracts).
 struct Avx2 {
@@ -48,8 +47,7 @@ struct Avx2 {
     const __m256 ab = _mm256_hadd_ps(a, b);
     const __m256 cd = _mm256_hadd_ps(c, d);
     const __m256 abcd = _mm256_hadd_ps(ab, cd);
-    _mm_storeu_ps(out,
-                  _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
   }
 };
 
@@ -62,7 +60,9 @@ constexpr size_t kDotRows = 3;
 constexpr size_t kL2sqQueries = 3;
 constexpr size_t kL2sqRows = 3;
 
-float Dot(const float* a, const float* b, size_t dim) { return Pair<Avx2, Metric::kDot>(a, b, dim); }
+float Dot(const float* a, const float* b, size_t dim) {
+  return Pair<Avx2, Metric::kDot>(a, b, dim);
+}
 
 float L2sq(const float* a, const float* b, size_t dim) {
   return Pair<Avx2, Metric::kL2sq>(a, b, dim);

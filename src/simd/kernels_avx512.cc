@@ -46,8 +46,7 @@ struct Avx512 {
     const __m256 ab = _mm256_hadd_ps(Fold(a), Fold(b));
     const __m256 cd = _mm256_hadd_ps(Fold(c), Fold(d));
     const __m256 abcd = _mm256_hadd_ps(ab, cd);
-    _mm_storeu_ps(out,
-                  _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
   }
 
  private:

@@ -1,7 +1,8 @@
 // The loops of the SIMD kernels, written once over a "vector traits" type V that each SIMD
 // variant defines for its instruction set (kernels_avx2.cc, kernels_avx512.cc).
 //
-// PRIVATE to src/simd: include only from a kernels_<isa>.cc file. Everything here is a template
+// PRIVATE to src/simd: include only from a file compiled for one SIMD instruction set
+// (kernels_<isa>.cc; tests/cpp/simd/wide_loops_avx2.cc also does). Everything here is a template
 // over V, and each V lives in an unnamed namespace, so every instantiation has internal linkage:
 // the linker can never pick the AVX-512 copy of a loop where the AVX2 (or baseline) one was
 // meant. For the same reason, do not call inline functions with external linkage from here
@@ -190,9 +191,10 @@ inline constexpr size_t kQueryTileBytes = 1024 * 1024;
 
 // out[q * n + i] = metric(queries + q * dim, rows + i * dim) for q < nq, i < n.
 template <class V, Metric M, size_t kQueries, size_t kRows>
-void Block(const float* queries, size_t nq, const float* rows, size_t n, size_t dim,
-           float* out) {
+void Block(const float* queries, size_t nq, const float* rows, size_t n, size_t dim, float* out) {
   if (nq == 0 || n == 0) return;
+  // One query gains nothing from blocking, and Many() streams large inputs better.
+  if (nq == 1) return Many<V, M>(queries, rows, n, dim, out);
   const size_t row_bytes = (dim == 0 ? 1 : dim) * sizeof(float);
   // Tiles hold a whole number of micro-kernel tiles, at least one.
   size_t rows_per_tile = kRowTileBytes / row_bytes / kRows * kRows;

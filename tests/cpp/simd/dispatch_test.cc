@@ -1,12 +1,13 @@
 // Tests of the kernel-table choice: CPU support, the NEARSTORE_ISA cap and the table lookup.
 
+#include "simd/dispatch.h"
+
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
-#include <gtest/gtest.h>
-
-#include "simd/dispatch.h"
 #include "simd/distance.h"
 
 namespace nearstore::simd {

@@ -3,6 +3,7 @@
 //
 // The inputs are random; the seed is printed, and NEARSTORE_TEST_SEED=<seed> replays a run.
 
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,13 +17,10 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "simd/distance.h"
 #include "wide_loops_avx2.h"
 
 namespace nearstore::simd {
-
 namespace {
 
 constexpr size_t kDims[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 127, 128, 384, 1536};
@@ -41,9 +39,9 @@ const char* MetricName(Metric metric) { return metric == Metric::kDot ? "dot" : 
 uint64_t Seed() {
   static const uint64_t seed = [] {
     const char* text = std::getenv("NEARSTORE_TEST_SEED");
-    const uint64_t value = text != nullptr ? std::strtoull(text, nullptr, 10)
-                                           : (uint64_t{std::random_device{}()} << 32) ^
-                                                 std::random_device{}();
+    const uint64_t value = text != nullptr
+                               ? std::strtoull(text, nullptr, 10)
+                               : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
     std::printf("[ SEED     ] NEARSTORE_TEST_SEED=%llu\n", static_cast<unsigned long long>(value));
     return value;
   }();
@@ -53,7 +51,9 @@ uint64_t Seed() {
 // A generator for one test case, derived from the run's seed and the case's parameters so that
 // a case replays on its own.
 std::mt19937_64 Rng(size_t a, size_t b = 0, size_t c = 0) {
-  std::seed_seq seq{Seed(), uint64_t{a}, uint64_t{b}, uint64_t{c}};
+  // std::seed_seq keeps 32 bits of each value.
+  std::seed_seq seq{static_cast<uint32_t>(Seed()), static_cast<uint32_t>(Seed() >> 32),
+                    static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint32_t>(c)};
   return std::mt19937_64(seq);
 }
 
@@ -83,8 +83,8 @@ std::vector<double> Norms(const float* vectors, size_t count, size_t dim) {
   const double tolerance = 1e-6 * std::sqrt(static_cast<double>(dim)) * magnitude;
   const double error = std::fabs(double{got} - double{want});
   if (error <= tolerance) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << got << ", want " << want << " (error "
-                                       << error << " > tolerance " << tolerance << ")";
+  return ::testing::AssertionFailure() << "got " << got << ", want " << want << " (error " << error
+                                       << " > tolerance " << tolerance << ")";
 }
 
 // Checks out[q * n + i] against want[...] for q < nq, i < n, and that the sentinels after the
@@ -118,8 +118,8 @@ class GuardedFloats {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     data_bytes_ = (count * sizeof(float) + page - 1) / page * page;
     total_bytes_ = data_bytes_ + page;
-    void* base = mmap(nullptr, total_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      -1, 0);
+    void* base =
+        mmap(nullptr, total_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) std::abort();
     base_ = static_cast<char*>(base);
     if (mprotect(base_ + data_bytes_, page, PROT_NONE) != 0) std::abort();
@@ -227,9 +227,8 @@ TEST_P(KernelsTest, PairMatchesReference) {
         const float* pa = a.data() + offset;
         const float* pb = b.data() + offset;
         const float want = Pair(reference_, metric, pa, pb, dim);
-        const double magnitude = metric == Metric::kDot
-                                     ? Norms(pa, 1, dim)[0] * Norms(pb, 1, dim)[0]
-                                     : double{want};
+        const double magnitude =
+            metric == Metric::kDot ? Norms(pa, 1, dim)[0] * Norms(pb, 1, dim)[0] : double{want};
         EXPECT_TRUE(Close(Pair(*table_, metric, pa, pb, dim), want, magnitude, dim));
       }
     }
@@ -282,9 +281,10 @@ TEST_P(KernelsTest, ManyMatchesReference) {
         // Each result is also the pair kernel of its row.
         for (size_t i = 0; i < n; ++i) {
           const float pair = Pair(*table_, metric, query.data(), rows.data() + i * dim, dim);
-          const double magnitude = metric == Metric::kDot ? Norms(query.data(), 1, dim)[0] *
-                                                                Norms(rows.data() + i * dim, 1, dim)[0]
-                                                          : double{want[i]};
+          const double magnitude =
+              metric == Metric::kDot
+                  ? Norms(query.data(), 1, dim)[0] * Norms(rows.data() + i * dim, 1, dim)[0]
+                  : double{want[i]};
           ASSERT_TRUE(Close(got[i], pair, 2 * magnitude, dim)) << "row " << i;
         }
       }

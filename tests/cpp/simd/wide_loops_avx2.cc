@@ -58,8 +58,7 @@ struct TwoAvx2 {
     const __m256 ab = _mm256_hadd_ps(Fold(a), Fold(b));
     const __m256 cd = _mm256_hadd_ps(Fold(c), Fold(d));
     const __m256 abcd = _mm256_hadd_ps(ab, cd);
-    _mm_storeu_ps(out,
-                  _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
   }
 };
 
@@ -85,8 +84,7 @@ void DotBlock(const float* queries, size_t nq, const float* rows, size_t n, size
 }
 void L2sqBlock(const float* queries, size_t nq, const float* rows, size_t n, size_t dim,
                float* out) {
-  internal::Block<TwoAvx2, Metric::kL2sq, kTileQueries, kTileRows>(queries, nq, rows, n, dim,
-                                                                   out);
+  internal::Block<TwoAvx2, Metric::kL2sq, kTileQueries, kTileRows>(queries, nq, rows, n, dim, out);
 }
 
 constinit const KernelTable kTable = {
