@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job: sets up the machine, builds nearstore, and runs the quick-start example on an
-# on-disk database in ./demo-db (created, loaded, searched, closed, reopened, searched again).
+# The main job: sets up the machine, builds and installs nearstore, and runs the WordNet demo:
+# every WordNet gloss embedded with all-MiniLM-L6-v2 into the on-disk database ./demo-db (or
+# DIR), then a few semantic queries. Run again, it reopens the database instead of embedding.
+#   scripts/demo.sh [DIR] [--limit N] [--query TEXT ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh build >/dev/null
-./build/examples/quickstart "${1:-demo-db}"
-./build/src/cli/nearstore info "${1:-demo-db}"
+bash scripts/setup_python.sh
+python3 examples/wordnet_demo.py "$@"

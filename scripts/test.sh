@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Runs every test: sets up the machine, builds with warnings as errors, runs the suite; then
-# builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the suite there; then
-# with ThreadSanitizer and runs the concurrency tests. Safe to run any number of times.
+# Runs every test: sets up the machine; builds with warnings as errors and runs the C++ suite;
+# builds and installs the Python package and runs the pytest suite (the real-model test
+# included); then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the C++
+# suite there, and with ThreadSanitizer for the concurrency tests. Safe to run any number of
+# times. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-echo "== build (RelWithDebInfo, -Werror)"
-bash scripts/build.sh build
 echo "== format check"
 bash scripts/check_format.sh
-echo "== tests"
+
+echo "== C++ build (RelWithDebInfo, -Werror) and tests"
+bash scripts/build.sh build
 ctest --test-dir build --output-on-failure -j 2
 
-echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== Python package and tests"
+bash scripts/setup_python.sh
+HF_HUB_OFFLINE=1 python3 -m pytest tests/python -q
+
+echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/build.sh build-asan -DNEARSTORE_SANITIZE="address;undefined" -DNEARSTORE_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j 2
