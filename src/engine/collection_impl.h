@@ -185,6 +185,10 @@ class CollectionImpl final : public Collection,
   mutable std::mutex seal_mu_;
   std::condition_variable seal_cv_;
   std::deque<Frozen> frozen_;  // guarded by seal_mu_
+  // Memtables ever frozen and ever sealed (in that order, oldest first): Flush waits for the
+  // ones frozen before it returns, not for those that concurrent writers freeze meanwhile.
+  uint64_t frozen_total_ = 0;  // guarded by seal_mu_
+  uint64_t sealed_total_ = 0;  // guarded by seal_mu_
   Status background_error_;    // guarded by seal_mu_
 };
 

@@ -1,5 +1,6 @@
 // Maintenance of CollectionImpl, run on the database's background thread: sealing frozen
 // memtables into segment files, and compaction.
+#include <algorithm>
 #include <future>
 
 #include "engine/collection_impl.h"
@@ -37,6 +38,18 @@ struct ColumnBuilder {
   std::vector<std::string_view> tombstone_ids;
 };
 
+// Every write up to this sequence number is in a segment file (so durable). Compaction may
+// drop a row only if the write that ended its life is at or below it: a row superseded by a
+// write that is still only in the log must stay, because replaying that write after a restart
+// may need it (an Update changes some fields of the row it finds) and, with kNoSync, the write
+// itself may be lost to a power cut.
+uint64_t LastSealedSeq(const ManifestStore& manifest, uint64_t collection_id) {
+  for (const auto& c : manifest.Get().collections) {
+    if (c.id == collection_id) return c.last_sealed_seq;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void CollectionImpl::ScheduleSeal() {
@@ -70,17 +83,19 @@ void CollectionImpl::SealOldest() {
   }
   Status s = SealOne(frozen);
   if (!s.ok()) {
-    if (!dropped_.load()) SetBackgroundError(s);
+    // NotFound: DropCollection removed the manifest entry and is about to shut us down.
+    if (!dropped_.load() && s.code() != StatusCode::kNotFound) SetBackgroundError(s);
     return;
   }
   {
     std::lock_guard lock(seal_mu_);
     frozen_.pop_front();
+    ++sealed_total_;
   }
   seal_cv_.notify_all();
   if (CompactionWanted()) {
     Status c = CompactNow();
-    if (!c.ok() && !dropped_.load()) SetBackgroundError(c);
+    if (!c.ok() && !dropped_.load() && c.code() != StatusCode::kNotFound) SetBackgroundError(c);
   }
 }
 
@@ -148,7 +163,8 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   if (names.ok()) {
     for (const auto& n : *names) {
       unsigned long long number = 0;
-      if (std::sscanf(n.c_str(), "wal-%llu.log", &number) == 1 &&
+      // Only names the engine writes: "wal-000001.log.bak" is someone else's file.
+      if (std::sscanf(n.c_str(), "wal-%llu.log", &number) == 1 && n == WalFileName(number) &&
           number < frozen.delete_wal_below) {
         (void)ctx_.env->RemoveFile(storage::JoinPath(ctx_.dir, n));  // leftovers are harmless
       }
@@ -159,13 +175,14 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
 
 bool CollectionImpl::CompactionWanted() const {
   const Snapshot snap = TakeSnapshot();
+  const uint64_t horizon = std::min(snap.seq, LastSealedSeq(*ctx_.manifest, id_));
   uint64_t segments = 0, rows = 0, dead = 0;
   for (const auto& s : snap.version->sources) {
     if (!s->IsSealed()) continue;
     ++segments;
     const uint64_t n = s->NumRows();
     rows += n;
-    for (uint64_t r = 0; r < n; ++r) dead += s->VisibleAt(r, snap.seq) ? 0 : 1;
+    for (uint64_t r = 0; r < n; ++r) dead += s->VisibleAt(r, horizon) ? 0 : 1;
   }
   if (segments == 0) return false;
   return segments > ctx_.options.compaction_max_segments ||
@@ -181,12 +198,14 @@ Status CollectionImpl::CompactNow() {
   }
   if (inputs.empty()) return Status::Ok();
 
-  // Live rows at the snapshot, in sequence order (segments are in sequence order).
+  // Rows live at the sealed horizon (see LastSealedSeq), in sequence order (segments are in
+  // sequence order). Rows that died after it are kept, with their deletion marks copied below.
+  const uint64_t horizon = std::min(snap.seq, LastSealedSeq(*ctx_.manifest, id_));
   ColumnBuilder b(dim_);
   std::vector<RowRef> origin;
   for (const auto& seg : inputs) {
     for (uint64_t r = 0; r < seg->NumRows(); ++r) {
-      if (!seg->VisibleAt(r, snap.seq)) continue;
+      if (!seg->VisibleAt(r, horizon)) continue;
       b.AddRow(*seg, r);
       origin.push_back({seg.get(), r});
     }
@@ -240,7 +259,14 @@ Status CollectionImpl::CompactNow() {
 Status CollectionImpl::Flush() {
   NEARSTORE_RETURN_IF_ERROR(Submit(nullptr, nullptr));
   std::unique_lock lock(seal_mu_);
-  seal_cv_.wait(lock, [&] { return frozen_.empty() || !background_error_.ok(); });
+  // Wait for the memtables frozen so far (this flush's included), not for ones that
+  // concurrent writers freeze meanwhile: under steady writes frozen_ may never be empty.
+  // A drop skips pending seals (Shutdown wakes this wait).
+  const uint64_t target = frozen_total_;
+  seal_cv_.wait(lock, [&] {
+    return sealed_total_ >= target || !background_error_.ok() || dropped_.load();
+  });
+  if (dropped_.load()) return CheckOpen();
   return background_error_;
 }
 
@@ -255,7 +281,11 @@ Status CollectionImpl::Compact() {
       done->set_value(Status::FailedPrecondition("collection was dropped"));
       return;
     }
-    done->set_value(self->CompactNow());
+    Status s = self->CompactNow();
+    if (s.code() == StatusCode::kNotFound) {  // the manifest entry went: dropped meanwhile
+      s = Status::FailedPrecondition("collection '" + self->name_ + "' was dropped");
+    }
+    done->set_value(s);
   });
   if (!scheduled) return Status::FailedPrecondition("the database is closing");
   return result.get();

@@ -25,10 +25,11 @@ CollectionImpl::CollectionImpl(Context ctx, const storage::CollectionEntry& entr
       id_(entry.id),
       dim_(entry.dim),
       metric_(metric),
+      // The sealing threshold itself, however small (DatabaseOptions documents it): a
+      // Memtable rounds its capacity up to whole chunks on its own.
       memtable_rows_(std::max<size_t>(
-          Memtable::kChunkRows,
-          std::min(ctx_.options.memtable_max_rows,
-                   ctx_.options.memtable_max_bytes / (sizeof(float) * entry.dim)))) {
+          1, std::min(ctx_.options.memtable_max_rows,
+                      ctx_.options.memtable_max_bytes / (sizeof(float) * entry.dim)))) {
   active_ = NewMemtable(0);
   auto v = std::make_shared<Version>();
   v->sources.push_back(active_);
@@ -155,16 +156,26 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
                                 std::to_string(contents.valid_size) +
                                 ") but is not the newest log: it was complete once");
     }
-    for (std::string_view payload : contents.records) {
-      NEARSTORE_ASSIGN_OR_RETURN(WriteOp op, DecodeWriteOp(payload, dim_, path));
+    for (size_t r = 0; r < contents.records.size(); ++r) {
+      NEARSTORE_ASSIGN_OR_RETURN(WriteOp op, DecodeWriteOp(contents.records[r], dim_, path));
       if (op.seq <= entry.last_sealed_seq) continue;  // already in a segment
-      if (op.seq < next_seq_) {
+      // Every write takes the next sequence number and is logged, so the numbers are dense:
+      // a gap means records were lost (a log cut short at a record boundary, or a missing
+      // log), a step back that the logs are not ours.
+      if (op.seq != next_seq_) {
+        const std::string before =
+            r == 0 && i > 0 ? " or at the end of '" +
+                                  storage::JoinPath(ctx_.dir, WalFileName(wals[i - 1])) + "'"
+                            : "";
         return Status::Corruption("write-ahead log '" + path + "' has sequence number " +
-                                  std::to_string(op.seq) + " after " +
-                                  std::to_string(next_seq_ - 1));
+                                  std::to_string(op.seq) + " where " + std::to_string(next_seq_) +
+                                  " was expected: writes are missing before it" + before +
+                                  " (a log was cut short or lost)");
       }
-      next_seq_ = op.seq + 1;
+      // Room first: a memtable frozen here holds the writes before this one (its max_seq
+      // is next_seq_ - 1), and this one goes to the next memtable.
       NEARSTORE_RETURN_IF_ERROR(EnsureRoom(op.MaxNewRows(), /*replaying=*/true, wals[i]));
+      next_seq_ = op.seq + 1;
       std::vector<bool> existed;
       ApplyOp(op, &existed);
     }
@@ -219,7 +230,12 @@ void CollectionImpl::Shutdown(const std::string& reason, bool dropped) {
     closed_reason_ = reason;
     closed_.store(true, std::memory_order_release);
   }
-  if (dropped) dropped_.store(true);
+  if (dropped) {
+    dropped_.store(true);
+    // Wake Flush() calls waiting for seals that a dropped collection will never run.
+    { std::lock_guard seal_lock(seal_mu_); }
+    seal_cv_.notify_all();
+  }
   queue_empty_cv_.wait(lock, [&] { return queue_.empty(); });
   if (wal_) {
     (void)wal_->Sync();  // best effort: kNoSync writes get one last chance to reach the disk

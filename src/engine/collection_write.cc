@@ -280,6 +280,7 @@ Status CollectionImpl::RotateLog() {
 void CollectionImpl::Freeze(uint64_t delete_wal_below) {
   std::lock_guard lock(seal_mu_);
   frozen_.push_back({active_, delete_wal_below, next_seq_ - 1});
+  ++frozen_total_;
 }
 
 void CollectionImpl::ReplaceSource(const RowSource* old_source,

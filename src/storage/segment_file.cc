@@ -111,6 +111,15 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   if (Crc32c(h, kHeaderCrcOffset) != LoadU32(h + kHeaderCrcOffset)) {
     return corrupt("header checksum mismatch");
   }
+  // Bytes no checksum covers (alignment padding) must be the zeros the writer put there, so
+  // that damage anywhere in the file is found.
+  auto all_zero = [&](uint64_t from, uint64_t to) {
+    for (uint64_t i = from; i < to; ++i) {
+      if (h[i] != 0) return false;
+    }
+    return true;
+  };
+  if (!all_zero(kHeaderCrcOffset + 4, kHeaderSize)) return corrupt("header padding is not zero");
   SegmentView v;
   const uint32_t version = LoadU32(h + 8);
   if (version != kSegmentFormatVersion) {
@@ -149,6 +158,9 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
                      std::to_string(off) + ", " + std::to_string(len) + " bytes, file " +
                      std::to_string(data.size()) + " bytes)");
     }
+    if (!all_zero(prev_end, off)) {
+      return corrupt("padding before section '" + name + "' is not zero");
+    }
     if (expected[i] != kAnySize && len != expected[i]) {
       return corrupt("section '" + name + "' is " + std::to_string(len) + " bytes, expected " +
                      std::to_string(expected[i]));
@@ -159,6 +171,12 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
     base[i] = h + off;
     size[i] = len;
     prev_end = off + len;
+  }
+  // The file ends with the last section, padded to the alignment (a longer or shorter file
+  // was damaged, e.g. cut short within that padding).
+  if (data.size() != AlignUp(prev_end) || !all_zero(prev_end, data.size())) {
+    return corrupt("file is " + std::to_string(data.size()) + " bytes, expected " +
+                   std::to_string(AlignUp(prev_end)) + " ending in zero padding");
   }
   // Offset tables must start at 0, never decrease, and end exactly at their bytes' size.
   auto check_offsets = [&](Section offs, Section bytes, uint64_t n) -> Status {
