@@ -1,0 +1,459 @@
+#include "cli/verify.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "engine/write_op.h"
+#include "nearstore/types.h"
+#include "storage/manifest.h"
+#include "storage/segment_file.h"
+#include "storage/wal.h"
+
+namespace nearstore::cli {
+namespace {
+
+using storage::JoinPath;
+
+// `name` is exactly `prefix` + digits + `suffix` (the names the engine writes, e.g.
+// "wal-000003.log"); sets *number.
+bool ParseNumbered(const std::string& name, std::string_view prefix, std::string_view suffix,
+                   uint64_t* number) {
+  if (name.size() <= prefix.size() + suffix.size()) return false;
+  if (name.compare(0, prefix.size(), prefix) != 0) return false;
+  if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  const std::string digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() > 19 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  *number = std::stoull(digits);
+  return true;
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A collection directory name as the engine makes them ("c000001").
+bool IsCollectionDirName(const std::string& name) {
+  uint64_t number = 0;
+  return ParseNumbered(name, "c", "", &number);
+}
+
+std::string Plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+class Verifier {
+ public:
+  Verifier(storage::Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+
+  Result<VerifyReport> Run();
+
+ private:
+  void Add(std::string file, Finding finding, std::string detail) {
+    report_.files.push_back({std::move(file), finding, std::move(detail)});
+  }
+  bool IsDir(const std::string& path) { return env_->ListDir(path).ok(); }
+
+  // Checks one collection the MANIFEST lists.
+  void CheckCollection(const storage::CollectionEntry& entry);
+  // Checks the files of a collection directory that no (readable) MANIFEST describes:
+  // checksums only.
+  void CheckOrphanDirectory(const std::string& dir_name, bool manifest_readable);
+  // Parses one segment with every checksum; the view's file stays mapped only meanwhile.
+  // Returns the view's facts or nullopt (after reporting the damage).
+  struct SegmentFacts {
+    uint32_t dim, metric;
+    uint64_t rows, tombstones, min_seq, max_seq, size;
+  };
+  std::optional<SegmentFacts> ParseSegment(const std::string& rel, Finding* finding,
+                                           std::string* detail);
+
+  storage::Env* const env_;
+  const std::string dir_;
+  VerifyReport report_;
+};
+
+std::optional<Verifier::SegmentFacts> Verifier::ParseSegment(const std::string& rel,
+                                                             Finding* finding,
+                                                             std::string* detail) {
+  const std::string path = JoinPath(dir_, rel);
+  auto file = env_->MapFile(path);
+  if (!file.ok()) {
+    *finding = Finding::kDamaged;
+    *detail = file.status().message();
+    return std::nullopt;
+  }
+  auto view = storage::SegmentView::Parse((*file)->data(), path, /*verify_checksums=*/true);
+  if (!view.ok()) {
+    *finding = Finding::kDamaged;
+    *detail = view.status().message();
+    return std::nullopt;
+  }
+  *finding = Finding::kOk;
+  return SegmentFacts{view->dim(),     view->metric(),  view->rows(),          view->tombstones(),
+                      view->min_seq(), view->max_seq(), (*file)->data().size()};
+}
+
+void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
+  const std::string& cdir = entry.dir;
+  const std::string cpath = JoinPath(dir_, cdir);
+  const std::string who = "collection '" + entry.name + "'";
+  auto listing = env_->ListDir(cpath);
+  if (!listing.ok()) {
+    Add(cdir + "/", Finding::kDamaged,
+        who + " is listed in the MANIFEST but its directory cannot be read: " +
+            listing.status().message());
+    return;
+  }
+  std::vector<std::string> names = std::move(listing).value();
+  std::sort(names.begin(), names.end());
+  auto metric = ParseMetric(entry.metric);
+
+  // Listed segments, oldest first, as recovery maps them.
+  uint64_t prev_max_seq = 0;
+  bool any_segment = false;
+  uint64_t max_sealed_seq = entry.last_sealed_seq;
+  for (const auto& se : entry.segments) {
+    const std::string rel = cdir + "/" + se.file;
+    if (std::find(names.begin(), names.end(), se.file) == names.end()) {
+      Add(rel, Finding::kDamaged,
+          "segment of " + who + " is listed in the MANIFEST but the file is missing");
+      continue;
+    }
+    Finding finding;
+    std::string detail;
+    auto facts = ParseSegment(rel, &finding, &detail);
+    if (!facts) {
+      Add(rel, finding, detail);
+      continue;
+    }
+    std::vector<std::string> problems;
+    auto mismatch = [&](const char* what, uint64_t file_value, uint64_t manifest_value) {
+      if (file_value != manifest_value) {
+        problems.push_back(std::string(what) + " " + std::to_string(file_value) +
+                           " but the MANIFEST says " + std::to_string(manifest_value));
+      }
+    };
+    mismatch("dimension", facts->dim, entry.dim);
+    if (metric.ok()) mismatch("metric", facts->metric, static_cast<uint32_t>(*metric));
+    mismatch("rows", facts->rows, se.rows);
+    mismatch("tombstones", facts->tombstones, se.tombstones);
+    mismatch("min sequence number", facts->min_seq, se.min_seq);
+    mismatch("max sequence number", facts->max_seq, se.max_seq);
+    mismatch("size in bytes", facts->size, se.size_bytes);
+    if (facts->rows + facts->tombstones > 0 && facts->min_seq <= prev_max_seq && any_segment) {
+      problems.push_back("sequence numbers from " + std::to_string(facts->min_seq) +
+                         " overlap the segment before it (which ends at " +
+                         std::to_string(prev_max_seq) + ")");
+    }
+    if (!problems.empty()) {
+      std::string joined;
+      for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
+      Add(rel, Finding::kDamaged,
+          "segment checksums pass but it does not match the MANIFEST: " + joined);
+    } else {
+      Add(rel, Finding::kOk,
+          "segment: " + Plural(facts->rows, "row", "rows") + ", " +
+              Plural(facts->tombstones, "tombstone", "tombstones") + ", dim " +
+              std::to_string(facts->dim));
+    }
+    any_segment = true;
+    prev_max_seq = std::max(prev_max_seq, facts->max_seq);
+    max_sealed_seq = std::max(max_sealed_seq, facts->max_seq);
+  }
+
+  // Logs still needed, in number order; notes for everything else.
+  std::vector<std::pair<uint64_t, std::string>> wals;
+  for (const auto& n : names) {
+    const std::string rel = cdir + "/" + n;
+    uint64_t number = 0;
+    if (ParseNumbered(n, "wal-", ".log", &number)) {
+      if (number >= entry.min_wal) {
+        wals.emplace_back(number, n);
+      } else {
+        Add(rel, Finding::kNote,
+            "write-ahead log older than the MANIFEST's min_wal " + std::to_string(entry.min_wal) +
+                ": already sealed into segments (the next open removes it); not checked");
+      }
+    } else if (ParseNumbered(n, "seg-", ".nss", &number)) {
+      const bool listed = std::any_of(entry.segments.begin(), entry.segments.end(),
+                                      [&](const auto& s) { return s.file == n; });
+      if (!listed) {
+        Add(rel, Finding::kNote,
+            "segment not listed in the MANIFEST (a seal or compaction cut short; its rows are "
+            "still in the logs or other segments; the next open removes it); not checked");
+      }
+    } else if (EndsWith(n, ".tmp")) {
+      Add(rel, Finding::kNote, "temporary file of a write cut short (the next open removes it)");
+    } else {
+      Add(rel, Finding::kNote, "not a nearstore file; ignored");
+    }
+  }
+  std::sort(wals.begin(), wals.end());
+
+  uint64_t next_seq = max_sealed_seq + 1;
+  for (size_t i = 0; i < wals.size(); ++i) {
+    const bool newest = i + 1 == wals.size();
+    const std::string rel = cdir + "/" + wals[i].second;
+    const std::string path = JoinPath(dir_, rel);
+    auto file = env_->MapFile(path);
+    if (!file.ok()) {
+      Add(rel, Finding::kDamaged, file.status().message());
+      continue;
+    }
+    auto contents = storage::ParseWal((*file)->data(), path);
+    if (!contents.ok()) {
+      Add(rel, Finding::kDamaged, contents.status().message());
+      continue;
+    }
+    if ((contents->torn_tail || contents->torn_header) && !newest) {
+      Add(rel, Finding::kDamaged,
+          "write-ahead log ends in a partial record (at offset " +
+              std::to_string(contents->valid_size) +
+              ") but is not the newest log: it was complete once, so bytes were lost");
+      continue;
+    }
+    std::string problem;
+    uint64_t upserted_rows = 0;
+    for (size_t r = 0; r < contents->records.size() && problem.empty(); ++r) {
+      auto op = engine::DecodeWriteOp(contents->records[r], entry.dim, path);
+      if (!op.ok()) {
+        problem = "record " + std::to_string(r) +
+                  " passes its checksum but does not decode: " + op.status().message();
+        break;
+      }
+      upserted_rows += op->MaxNewRows();
+      if (op->seq <= entry.last_sealed_seq) continue;  // already in a segment
+      if (op->seq < next_seq) {
+        problem = "record " + std::to_string(r) + " has sequence number " +
+                  std::to_string(op->seq) + " after " + std::to_string(next_seq - 1) +
+                  " (out of order)";
+        break;
+      }
+      next_seq = op->seq + 1;
+    }
+    if (!problem.empty()) {
+      Add(rel, Finding::kDamaged, problem);
+      continue;
+    }
+    const std::string summary =
+        "write-ahead log: " + Plural(contents->records.size(), "record", "records") + " (" +
+        Plural(upserted_rows, "row", "rows") + " written)";
+    const uint64_t size = (*file)->data().size();
+    if (contents->torn_header) {
+      Add(rel, Finding::kWarning,
+          "write-ahead log header cut short (" + std::to_string(size) +
+              " bytes): a crash while the log was created; nothing in it was acknowledged, "
+              "the next open removes it");
+    } else if (contents->torn_tail) {
+      Add(rel, Finding::kWarning,
+          summary + "; torn tail: " + std::to_string(size - contents->valid_size) +
+              " bytes after offset " + std::to_string(contents->valid_size) +
+              " hold a write a crash interrupted (never acknowledged); the next open drops them");
+    } else {
+      Add(rel, Finding::kOk, summary);
+    }
+  }
+}
+
+void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_readable) {
+  auto listing = env_->ListDir(JoinPath(dir_, dir_name));
+  if (!listing.ok()) {
+    Add(dir_name + "/", Finding::kDamaged, listing.status().message());
+    return;
+  }
+  std::vector<std::string> names = std::move(listing).value();
+  std::sort(names.begin(), names.end());
+  const char* why = manifest_readable
+                        ? "collection directory not listed in the MANIFEST (a create or drop cut "
+                          "short; the next open removes it)"
+                        : "no readable MANIFEST describes this directory";
+  if (manifest_readable) {
+    Add(dir_name + "/", Finding::kNote, std::string(why) + "; its files are not checked");
+    return;
+  }
+  // Without the MANIFEST only the files' own checksums can be checked.
+  std::vector<std::pair<uint64_t, std::string>> wals;
+  for (const auto& n : names) {
+    const std::string rel = dir_name + "/" + n;
+    uint64_t number = 0;
+    if (ParseNumbered(n, "seg-", ".nss", &number)) {
+      Finding finding;
+      std::string detail;
+      auto facts = ParseSegment(rel, &finding, &detail);
+      if (facts) {
+        detail = "segment checksums pass (" + Plural(facts->rows, "row", "rows") + ", dim " +
+                 std::to_string(facts->dim) + "); " + why;
+      }
+      Add(rel, finding, detail);
+    } else if (ParseNumbered(n, "wal-", ".log", &number)) {
+      wals.emplace_back(number, n);
+    } else {
+      Add(rel, Finding::kNote, "not checked; " + std::string(why));
+    }
+  }
+  std::sort(wals.begin(), wals.end());
+  for (size_t i = 0; i < wals.size(); ++i) {
+    const std::string rel = dir_name + "/" + wals[i].second;
+    const std::string path = JoinPath(dir_, rel);
+    auto file = env_->MapFile(path);
+    if (!file.ok()) {
+      Add(rel, Finding::kDamaged, file.status().message());
+      continue;
+    }
+    auto contents = storage::ParseWal((*file)->data(), path);
+    if (!contents.ok()) {
+      Add(rel, Finding::kDamaged, contents.status().message());
+    } else if (contents->torn_tail || contents->torn_header) {
+      Add(rel, i + 1 == wals.size() ? Finding::kWarning : Finding::kDamaged,
+          "write-ahead log ends in a partial record at offset " +
+              std::to_string(contents->valid_size) + "; " + why);
+    } else {
+      Add(rel, Finding::kOk,
+          "write-ahead log checksums pass (" +
+              Plural(contents->records.size(), "record", "records") + "); " + why);
+    }
+  }
+}
+
+Result<VerifyReport> Verifier::Run() {
+  if (!env_->FileExists(dir_)) {
+    return Status::InvalidArgument("'" + dir_ + "' does not exist; expected a database directory");
+  }
+  auto listing = env_->ListDir(dir_);
+  if (!listing.ok()) {
+    return Status::IOError("cannot read '" + dir_ +
+                           "' as a database directory: " + listing.status().message());
+  }
+  std::vector<std::string> names = std::move(listing).value();
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> collection_dirs;
+  for (const auto& n : names) {
+    if (IsCollectionDirName(n) && IsDir(JoinPath(dir_, n))) collection_dirs.push_back(n);
+  }
+
+  const bool has_manifest =
+      std::find(names.begin(), names.end(), storage::kManifestFileName) != names.end();
+  if (!has_manifest && collection_dirs.empty()) {
+    return Status::InvalidArgument("'" + dir_ +
+                                   "' is not a nearstore database: it has no MANIFEST and no "
+                                   "collection directories");
+  }
+
+  std::optional<storage::Manifest> manifest;
+  if (!has_manifest) {
+    Add(storage::kManifestFileName, Finding::kDamaged,
+        "MANIFEST is missing but collection directories exist; the database cannot be opened "
+        "(the files below are checked on their own)");
+  } else {
+    auto read = storage::ReadManifest(env_, dir_);
+    if (!read.ok()) {
+      Add(storage::kManifestFileName, Finding::kDamaged,
+          read.status().message() + " (the files below are checked on their own)");
+    } else {
+      manifest = std::move(read).value();
+      Add(storage::kManifestFileName, Finding::kOk,
+          Plural(manifest->collections.size(), "collection", "collections"));
+    }
+  }
+
+  // Top-level entries other than the MANIFEST, the LOCK and collection directories.
+  for (const auto& n : names) {
+    if (n == storage::kManifestFileName || n == storage::kLockFileName) continue;
+    if (std::find(collection_dirs.begin(), collection_dirs.end(), n) != collection_dirs.end()) {
+      continue;
+    }
+    if (EndsWith(n, ".tmp")) {
+      Add(n, Finding::kNote, "temporary file of a write cut short (the next open ignores it)");
+    } else {
+      Add(n, Finding::kNote, "not a nearstore file; ignored");
+    }
+  }
+
+  if (manifest) {
+    for (const auto& entry : manifest->collections) {
+      if (std::find(collection_dirs.begin(), collection_dirs.end(), entry.dir) ==
+          collection_dirs.end()) {
+        Add(entry.dir + "/", Finding::kDamaged,
+            "directory of collection '" + entry.name + "' is listed in the MANIFEST but missing");
+        continue;
+      }
+      CheckCollection(entry);
+    }
+  }
+  for (const auto& d : collection_dirs) {
+    const bool listed =
+        manifest && std::any_of(manifest->collections.begin(), manifest->collections.end(),
+                                [&](const auto& c) { return c.dir == d; });
+    if (!listed) CheckOrphanDirectory(d, manifest.has_value());
+  }
+  return std::move(report_);
+}
+
+}  // namespace
+
+const char* FindingName(Finding finding) {
+  switch (finding) {
+    case Finding::kOk:
+      return "OK";
+    case Finding::kNote:
+      return "NOTE";
+    case Finding::kWarning:
+      return "WARNING";
+    case Finding::kDamaged:
+      return "DAMAGED";
+  }
+  return "?";
+}
+
+size_t VerifyReport::Count(Finding finding) const {
+  return static_cast<size_t>(std::count_if(
+      files.begin(), files.end(), [&](const FileFinding& f) { return f.finding == finding; }));
+}
+
+Result<VerifyReport> VerifyDatabase(storage::Env* env, const std::string& dir) {
+  return Verifier(env, dir).Run();
+}
+
+std::string FormatVerifyReport(const VerifyReport& report, const std::string& dir) {
+  std::string out;
+  for (const auto& f : report.files) {
+    char label[16];
+    std::snprintf(label, sizeof(label), "%-8s", FindingName(f.finding));
+    out += label;
+    out += f.file;
+    if (!f.detail.empty()) out += ": " + f.detail;
+    out += '\n';
+  }
+  const size_t damaged = report.Count(Finding::kDamaged);
+  out += "verify '" + dir + "': " + Plural(report.files.size(), "file", "files") + ", " +
+         std::to_string(report.Count(Finding::kOk)) + " OK, " + std::to_string(damaged) +
+         " damaged, " + Plural(report.Count(Finding::kWarning), "warning", "warnings") + ", " +
+         Plural(report.Count(Finding::kNote), "note", "notes") + " -> " +
+         (damaged > 0 ? "DAMAGED" : "intact") + "\n";
+  return out;
+}
+
+std::string VerifyReportToJson(const VerifyReport& report, const std::string& dir) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : report.files) {
+    files.push_back({{"file", f.file}, {"status", FindingName(f.finding)}, {"detail", f.detail}});
+  }
+  nlohmann::json doc = {{"path", dir},
+                        {"ok", !report.damaged()},
+                        {"counts",
+                         {{"ok", report.Count(Finding::kOk)},
+                          {"damaged", report.Count(Finding::kDamaged)},
+                          {"warning", report.Count(Finding::kWarning)},
+                          {"note", report.Count(Finding::kNote)}}},
+                        {"files", files}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace nearstore::cli
