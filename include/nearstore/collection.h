@@ -56,6 +56,10 @@ class Collection {
   // Deletes atomically; entry i says whether ids[i] existed.
   [[nodiscard]] virtual Result<std::vector<bool>> DeleteMany(std::span<const std::string> ids) = 0;
 
+  // OK while the collection can be used; FailedPrecondition (saying why) once it was dropped
+  // or its database closed. Count() and Info() cannot fail: ask this first where it matters.
+  [[nodiscard]] virtual Status CheckUsable() const = 0;
+
   // Number of live points.
   virtual uint64_t Count() const = 0;
 

@@ -45,6 +45,10 @@ class Database {
   // NotFound when there is no collection of that name.
   [[nodiscard]] virtual Result<std::shared_ptr<Collection>> GetCollection(
       std::string_view name) = 0;
+  // OK while open; FailedPrecondition after Close(). ListCollections() cannot fail (it is
+  // empty once closed): ask this first where it matters.
+  [[nodiscard]] virtual Status CheckUsable() const = 0;
+
   // Sorted by name.
   virtual std::vector<CollectionInfo> ListCollections() = 0;
   // Deletes the collection and its files. NotFound when there is none of that name.

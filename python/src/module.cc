@@ -182,7 +182,11 @@ NB_MODULE(_core, m) {
              return Unwrap(std::move(r));
            },
            "ids"_a)
-      .def("count", &Collection::Count)
+      .def("count",
+           [](const Collection& c) {
+             Check(c.CheckUsable());
+             return c.Count();
+           })
       .def("scroll",
            [](const Collection& c, const std::string& after, size_t limit) {
              ScrollOptions o;
@@ -290,6 +294,7 @@ NB_MODULE(_core, m) {
            "name"_a)
       .def("list_collections",
            [](Database& db) {
+             Check(db.CheckUsable());
              std::vector<nb::dict> out;
              for (const auto& i : db.ListCollections()) out.push_back(InfoDict(i));
              return out;

@@ -90,6 +90,7 @@ class CollectionImpl final : public Collection,
   Result<bool> Update(std::string_view id, const PointUpdate& update) override;
   Result<bool> Delete(std::string_view id) override;
   Result<std::vector<bool>> DeleteMany(std::span<const std::string> ids) override;
+  Status CheckUsable() const override { return CheckOpen(); }
   uint64_t Count() const override;
   Result<ScrollPage> Scroll(const ScrollOptions& options) const override;
   Result<std::vector<Hit>> Search(std::span<const float> query,

@@ -113,7 +113,7 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
     for (const Candidate& c : candidates[q]) {
       Hit h;
       h.id = std::string(c.id);
-      h.distance = ScoreToDistance(metric_, c.score);
+      h.distance = c.distance;
       if (options.with_metadata) h.metadata = std::string(c.source->Metadata(c.row));
       if (options.with_vectors) {
         const float* v = c.source->Vector(c.row);
@@ -121,10 +121,6 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
       }
       hits.push_back(std::move(h));
     }
-    // Distances can tie after conversion (1 - cos rounds); keep (distance, id) order exact.
-    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-      return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
-    });
   }
   return out;
 }

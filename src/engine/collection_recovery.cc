@@ -200,7 +200,17 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
     replayed_anything = !frozen_.empty() || !active_->empty();
   }
   if (!replayed_anything) {
-    // Every record in the old logs is already in a segment: they are not needed any more.
+    // Every record in the old logs is in a segment or changed nothing (a delete or update of
+    // an absent id): the logs are not needed any more. Sequence numbers are dense (replay
+    // checks it), so the numbers the no-op records took are recorded as sealed first.
+    if (next_seq_ - 1 > entry.last_sealed_seq) {
+      const uint64_t sealed = next_seq_ - 1, min_wal = wal_number_, next_file = next_file_.load();
+      NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+        c.last_sealed_seq = std::max(c.last_sealed_seq, sealed);
+        c.min_wal = std::max(c.min_wal, min_wal);
+        c.next_file = next_file;
+      }));
+    }
     for (uint64_t number : wals) {
       const std::string path = storage::JoinPath(ctx_.dir, WalFileName(number));
       if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);

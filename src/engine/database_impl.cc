@@ -114,7 +114,10 @@ CollectionImpl::Context DatabaseImpl::ContextFor(const storage::CollectionEntry&
 }
 
 Status DatabaseImpl::CheckOpen() const {
-  if (closed_) return Status::FailedPrecondition("database '" + display_path_ + "' is closed");
+  if (closed_) {
+    return Status::FailedPrecondition(display_path_.empty() ? std::string("in-memory database is closed")
+                                                            : "database '" + display_path_ + "' is closed");
+  }
   return Status::Ok();
 }
 

@@ -26,6 +26,10 @@ class DatabaseImpl final : public Database {
   Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name, uint32_t dim,
                                                        Metric metric) override;
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name) override;
+  Status CheckUsable() const override {
+    std::lock_guard lock(mu_);
+    return CheckOpen();
+  }
   std::vector<CollectionInfo> ListCollections() override;
   Status DropCollection(std::string_view name) override;
   const std::string& path() const override { return display_path_; }

@@ -54,7 +54,7 @@ void Collect(const float* scores, size_t n, const Range& range, uint64_t first, 
 void ScanRange(const Range& range, const float* queries, size_t nq, uint32_t dim, Metric metric,
                uint64_t seq, std::vector<TopK>* tops) {
   const auto& kernels = simd::Kernels();
-  const bool by_dot = metric != Metric::kL2;
+  const bool by_dot = metric != Metric::kL2;  // cosine and dot: the kernel's inner product
   const uint64_t rows_per_call = nq == 1 ? kRowsPerTask : kBatchRowsPerCall;
   thread_local std::vector<float> scores;  // reused: the scan path allocates nothing
   scores.resize(rows_per_call * nq);
@@ -68,9 +68,9 @@ void ScanRange(const Range& range, const float* queries, size_t nq, uint32_t dim
     }
     for (size_t q = 0; q < nq; ++q) {
       float* s = scores.data() + q * n;
-      if (by_dot) {
-        for (size_t i = 0; i < n; ++i) s[i] = -s[i];
-      }
+      // Rank by the distance the user sees, not the kernel's value: conversion rounds
+      // (1 - cos, sqrt), and two rows whose reported distances tie must be ordered by id.
+      ToDistances(metric, s, n);
       Collect(s, n, range, range.first_row + off, seq, &(*tops)[q]);
     }
   }
@@ -78,16 +78,18 @@ void ScanRange(const Range& range, const float* queries, size_t nq, uint32_t dim
 
 }  // namespace
 
-float ScoreToDistance(Metric metric, float score) {
+void ToDistances(Metric metric, float* values, size_t n) {
   switch (metric) {
-    case Metric::kCosine:
-      return 1.0f + score;  // score = -cos
+    case Metric::kCosine:  // values are dot products of unit vectors
+      for (size_t i = 0; i < n; ++i) values[i] = 1.0f - values[i];
+      return;
     case Metric::kDot:
-      return score;  // score = -dot
-    case Metric::kL2:
-      return std::sqrt(std::max(0.0f, score));
+      for (size_t i = 0; i < n; ++i) values[i] = -values[i];
+      return;
+    case Metric::kL2:  // values are squared distances
+      for (size_t i = 0; i < n; ++i) values[i] = std::sqrt(std::max(0.0f, values[i]));
+      return;
   }
-  return score;
 }
 
 std::vector<std::vector<Candidate>> ExactSearch(const Snapshot& snapshot, const float* queries,

@@ -26,9 +26,9 @@ struct Snapshot {
   uint64_t seq = 0;
 };
 
-// The kernel score used for ranking (smaller is closer) turned into the user's distance:
-// cosine 1 - cos, l2 Euclidean, dot -dot.
-float ScoreToDistance(Metric metric, float score);
+// Turns n kernel values in place into the user's distances (smaller is closer): cosine
+// 1 - dot (of unit vectors), l2 sqrt of the squared distance, dot -dot.
+void ToDistances(Metric metric, float* values, size_t n);
 
 // For each of the nq queries (rows of `queries`, prepared as stored: normalised for cosine),
 // the k closest visible rows, closest first.

@@ -1,5 +1,5 @@
 // TopK: the k best candidates seen so far, in a bounded max-heap (the worst on top), so a
-// scan costs O(n log k) and never sorts everything. Order: smaller score first, then smaller
+// scan costs O(n log k) and never sorts everything. Order: smaller distance first, then smaller
 // id, so results are deterministic when distances tie.
 #pragma once
 
@@ -13,23 +13,23 @@ namespace nearstore::engine {
 class RowSource;
 
 struct Candidate {
-  float score;  // the kernel's ranking value: smaller is closer
+  float distance;  // the user's distance: smaller is closer
   std::string_view id;
   const RowSource* source;
   uint64_t row;
 };
 
 inline bool CloserThan(const Candidate& a, const Candidate& b) {
-  return a.score < b.score || (a.score == b.score && a.id < b.id);
+  return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
 }
 
 class TopK {
  public:
   explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
 
-  // The score a new candidate must not exceed to be considered (inclusive, so ties on score
+  // The distance a new candidate must not exceed to be considered (inclusive, so ties on distance
   // still get compared by id).
-  float threshold() const { return heap_.size() < k_ ? kInf : heap_.front().score; }
+  float threshold() const { return heap_.size() < k_ ? kInf : heap_.front().distance; }
 
   void Push(const Candidate& c) {
     if (heap_.size() < k_) {

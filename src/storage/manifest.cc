@@ -82,31 +82,43 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
   Manifest m;
   try {
     json doc = json::parse(payload);
-    m.next_collection_id = doc.at("next_collection_id").get<uint64_t>();
+    // Counts, numbers and sequence numbers are unsigned: get<uint64_t>() alone would turn -1
+    // into 2^64-1 (and get<uint32_t>() truncate), so check type and range first.
+    std::string bad_field;
+    auto unsigned_field = [&](const json& j, const char* key, uint64_t max) -> uint64_t {
+      const json& v = j.at(key);
+      if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
+        if (bad_field.empty()) bad_field = std::string(key) + " = " + v.dump();
+        return 0;
+      }
+      return v.get<uint64_t>();
+    };
+    m.next_collection_id = unsigned_field(doc, "next_collection_id", UINT64_MAX);
     for (const auto& jc : doc.at("collections")) {
       CollectionEntry c;
       c.name = jc.at("name").get<std::string>();
-      c.id = jc.at("id").get<uint64_t>();
+      c.id = unsigned_field(jc, "id", UINT64_MAX);
       c.dir = jc.at("dir").get<std::string>();
-      c.dim = jc.at("dim").get<uint32_t>();
+      c.dim = static_cast<uint32_t>(unsigned_field(jc, "dim", UINT32_MAX));
       c.metric = jc.at("metric").get<std::string>();
-      c.next_file = jc.at("next_file").get<uint64_t>();
-      c.min_wal = jc.at("min_wal").get<uint64_t>();
-      c.last_sealed_seq = jc.at("last_sealed_seq").get<uint64_t>();
+      c.next_file = unsigned_field(jc, "next_file", UINT64_MAX);
+      c.min_wal = unsigned_field(jc, "min_wal", UINT64_MAX);
+      c.last_sealed_seq = unsigned_field(jc, "last_sealed_seq", UINT64_MAX);
       if (!IsPlainName(c.dir)) return corrupt("collection directory '" + c.dir + "' is not a name");
       for (const auto& js : jc.at("segments")) {
         SegmentEntry s;
         s.file = js.at("file").get<std::string>();
-        s.rows = js.at("rows").get<uint64_t>();
-        s.tombstones = js.at("tombstones").get<uint64_t>();
-        s.min_seq = js.at("min_seq").get<uint64_t>();
-        s.max_seq = js.at("max_seq").get<uint64_t>();
-        s.size_bytes = js.at("size_bytes").get<uint64_t>();
+        s.rows = unsigned_field(js, "rows", UINT64_MAX);
+        s.tombstones = unsigned_field(js, "tombstones", UINT64_MAX);
+        s.min_seq = unsigned_field(js, "min_seq", UINT64_MAX);
+        s.max_seq = unsigned_field(js, "max_seq", UINT64_MAX);
+        s.size_bytes = unsigned_field(js, "size_bytes", UINT64_MAX);
         if (!IsPlainName(s.file)) return corrupt("segment file '" + s.file + "' is not a name");
         c.segments.push_back(std::move(s));
       }
       m.collections.push_back(std::move(c));
     }
+    if (!bad_field.empty()) return corrupt("field " + bad_field + " is not an unsigned integer");
   } catch (const json::exception& e) {
     // The checksum passed, so this is a manifest we did not write (or a bug): refuse it.
     return corrupt(std::string("unreadable contents: ") + e.what());

@@ -220,8 +220,9 @@ class PosixEnvImpl final : public Env {
       int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return Status::Busy("database is locked: another process has '" + path +
-                            "' open for writing; close it first or open read-only");
+        return Status::Busy("database is locked: '" + path +
+                            "' is held by another open handle of this database (in this or "
+                            "another process); close that one first");
       }
       return ErrnoStatus("cannot lock", path, err);
     }

@@ -1,0 +1,1033 @@
+"""The Python API contract of nearstore: databases, collections, points, search, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import tracemalloc
+
+import nearstore
+import numpy as np
+import pytest
+from brute_force import assert_hits_match, reference_ranking, stored_vector
+from nearstore import (
+    AlreadyExistsError,
+    ClosedError,
+    Error,
+    Hit,
+    InvalidArgumentError,
+    NotFoundError,
+)
+
+METRICS = ["cosine", "l2", "dot"]
+
+
+@pytest.fixture
+def db():
+    d = nearstore.open()
+    yield d
+    d.close()
+
+
+@pytest.fixture(params=METRICS)
+def metric(request):
+    return request.param
+
+
+def raises(cls, builtin, pattern):
+    """pytest.raises for a nearstore error: the class, its built-in base, and the message."""
+    assert issubclass(cls, Error) and issubclass(cls, builtin)
+    return pytest.raises(cls, match=pattern)
+
+
+def check_error(excinfo, builtin):
+    e = excinfo.value
+    assert isinstance(e, Error)
+    assert isinstance(e, builtin)
+    assert str(e), "the message must not be empty"
+
+
+# --------------------------------------------------------------------------------------------
+# Databases and collections
+# --------------------------------------------------------------------------------------------
+
+
+def test_open_in_memory():
+    db = nearstore.open()
+    assert db.path is None
+    col = db.create_collection("docs", dim=3)
+    col.insert("a", [1, 2, 3])
+    assert len(col) == 1
+    assert "Database(" in repr(db)
+    db.close()
+
+
+def test_open_creates_missing_directory(tmp_path):
+    path = tmp_path / "sub" / "db"
+    with nearstore.open(path) as db:  # a pathlib.Path is accepted
+        assert db.path == str(path)
+        db.create_collection("docs", dim=2)
+    assert path.is_dir()
+
+
+def test_context_manager_closes(tmp_path):
+    with nearstore.open(str(tmp_path / "db")) as db:
+        col = db.create_collection("docs", dim=2, metric="l2")
+        col.insert("a", [1, 2])
+    with pytest.raises(ClosedError, match="closed") as ei:
+        col.search([1, 2])
+    check_error(ei, RuntimeError)
+    with pytest.raises(ClosedError, match="closed"):
+        db.get_collection("docs")
+    db.close()  # closing twice is harmless
+
+
+def test_context_manager_closes_on_exception():
+    with pytest.raises(ZeroDivisionError), nearstore.open() as db:
+        col = db.create_collection("docs", dim=2)
+        raise ZeroDivisionError
+    with pytest.raises(ClosedError):
+        col.insert("a", [1, 2])
+
+
+def test_create_collection_properties(db):
+    col = db.create_collection("docs", dim=384, metric="cosine")
+    assert (col.name, col.dim, col.metric) == ("docs", 384, "cosine")
+    assert repr(col) == "Collection(name='docs', dim=384, metric='cosine')"
+    assert db.create_collection("plain", dim=2).metric == "cosine"  # the default metric
+    assert db.create_collection("e", dim=2, metric="l2").metric == "l2"
+    assert db.create_collection("d", dim=2, metric="dot").metric == "dot"
+
+
+def test_metric_aliases_are_canonicalised(db):
+    assert db.create_collection("e", dim=2, metric="euclidean").metric == "l2"
+    assert db.create_collection("i", dim=2, metric="ip").metric == "dot"
+    # get_or_create accepts the alias of the existing metric
+    assert db.get_or_create_collection("e", dim=2, metric="euclidean").metric == "l2"
+    assert db.get_or_create_collection("i", dim=2, metric="ip").metric == "dot"
+
+
+def test_get_collection_shares_data(db):
+    a = db.create_collection("docs", dim=2, metric="l2")
+    a.insert("x", [1, 2], {"k": 1})
+    b = db.get_collection("docs")
+    assert (b.name, b.dim, b.metric) == ("docs", 2, "l2")
+    assert b.get("x")[1] == {"k": 1}
+    b.insert("y", [3, 4])
+    assert a.count == 2
+
+
+def test_get_or_create(db):
+    col = db.get_or_create_collection("docs", dim=4, metric="l2")
+    assert (col.dim, col.metric) == (4, "l2")
+    col.insert("a", [1, 2, 3, 4])
+    again = db.get_or_create_collection("docs", dim=4, metric="l2")
+    assert again.count == 1
+    assert db.list_collections() == ["docs"]
+
+
+def test_get_or_create_mismatching_dim(db):
+    db.create_collection("docs", dim=4, metric="l2")
+    with raises(InvalidArgumentError, ValueError, r"dim=4.*dim=5") as ei:
+        db.get_or_create_collection("docs", dim=5, metric="l2")
+    assert "docs" in str(ei.value)
+
+
+def test_get_or_create_mismatching_metric(db):
+    db.create_collection("docs", dim=4, metric="l2")
+    with raises(InvalidArgumentError, ValueError, r"metric='l2'.*metric='cosine'") as ei:
+        db.get_or_create_collection("docs", dim=4, metric="cosine")
+    assert "docs" in str(ei.value)
+
+
+def test_list_collections_sorted(db):
+    assert db.list_collections() == []
+    for name in ["zeta", "alpha", "mid.dle", "b-1", "a_2"]:
+        db.create_collection(name, dim=2)
+    assert db.list_collections() == sorted(["zeta", "alpha", "mid.dle", "b-1", "a_2"])
+
+
+def test_drop_collection(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2])
+    db.create_collection("other", dim=2)
+    db.drop_collection("docs")
+    assert db.list_collections() == ["other"]
+    with pytest.raises(NotFoundError):
+        db.get_collection("docs")
+    fresh = db.create_collection("docs", dim=3, metric="dot")  # the name is free again
+    assert (fresh.dim, fresh.metric, fresh.count) == (3, "dot", 0)
+
+
+def test_unknown_collection_is_not_found_key_error(db):
+    db.create_collection("docs", dim=2)
+    with raises(NotFoundError, KeyError, r"collection 'nope' does not exist") as ei:
+        db.get_collection("nope")
+    check_error(ei, KeyError)
+    assert not str(ei.value).startswith("'"), "KeyError must not quote the message"
+    with pytest.raises(KeyError):  # plain Python code catches it as a KeyError
+        db.get_collection("nope")
+    with raises(NotFoundError, KeyError, r"'nope'"):
+        db.drop_collection("nope")
+
+
+def test_duplicate_create_already_exists(db):
+    db.create_collection("docs", dim=2)
+    with raises(AlreadyExistsError, ValueError, r"collection 'docs' already exists") as ei:
+        db.create_collection("docs", dim=2)
+    check_error(ei, ValueError)
+    with pytest.raises(AlreadyExistsError):  # also with other dim / metric
+        db.create_collection("docs", dim=7, metric="l2")
+
+
+def test_bad_metric(db):
+    with raises(InvalidArgumentError, ValueError, r"unknown metric 'manhattan'") as ei:
+        db.create_collection("docs", dim=2, metric="manhattan")
+    msg = str(ei.value)
+    assert "cosine" in msg and "l2" in msg and "dot" in msg  # says what is expected
+    assert db.list_collections() == []
+
+
+@pytest.mark.parametrize("dim", [0, 65537])
+def test_bad_dimension(db, dim):
+    with raises(InvalidArgumentError, ValueError, rf"dimension must be 1\.\.65536, got {dim}"):
+        db.create_collection("docs", dim=dim)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "slash/name", "x" * 129])
+def test_bad_collection_name(db, name):
+    with raises(InvalidArgumentError, ValueError, "name"):
+        db.create_collection(name, dim=2)
+    assert db.list_collections() == []
+
+
+# --------------------------------------------------------------------------------------------
+# insert / get / get_many
+# --------------------------------------------------------------------------------------------
+
+
+def test_insert_and_get(db, metric):
+    col = db.create_collection("docs", dim=4, metric=metric)
+    v = np.array([3.0, -4.0, 0.5, 2.0], dtype=np.float32)
+    meta = {"text": "héllo ✓", "n": 3, "f": 1.5, "nested": {"l": [1, None, True]}}
+    assert col.insert("a", v, meta) is None
+    vec, got_meta = col.get("a")
+    assert isinstance(vec, np.ndarray) and vec.dtype == np.float32 and vec.shape == (4,)
+    assert got_meta == meta
+    if metric == "cosine":  # stored normalised
+        np.testing.assert_allclose(vec, v / np.linalg.norm(v), rtol=1e-6)
+        np.testing.assert_allclose(np.linalg.norm(vec), 1.0, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(vec, v)
+
+
+def test_insert_default_metadata_is_empty_dict(db):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2])
+    assert col.get("a")[1] == {}
+    assert col.search([1, 2], k=1)[0].metadata == {}
+
+
+def test_insert_replaces_existing_id(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2], {"v": 1})
+    col.insert("a", [3, 4], {"v": 2})
+    assert len(col) == 1
+    vec, meta = col.get("a")
+    np.testing.assert_array_equal(vec, [3, 4])
+    assert meta == {"v": 2}
+    col.insert("a", [5, 6])  # replaced metadata too, back to {}
+    assert col.get("a")[1] == {}
+
+
+def test_get_missing_is_none(db):
+    col = db.create_collection("docs", dim=2)
+    assert col.get("nope") is None
+    col.insert("a", [1, 2])
+    assert col.get("nope") is None
+
+
+def test_get_many(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(["a", "b"], [[1, 2], [3, 4]], [{"i": 1}, {"i": 2}])
+    got = col.get_many(["b", "zz", "a", "b"])
+    assert len(got) == 4
+    np.testing.assert_array_equal(got[0][0], [3, 4])
+    assert got[0][1] == {"i": 2}
+    assert got[1] is None
+    assert got[2][1] == {"i": 1}
+    assert got[3][1] == {"i": 2}
+    assert col.get_many([]) == []
+    assert [g[1] for g in col.get_many(iter(["a"]))] == [{"i": 1}]  # any iterable
+
+
+def test_vectors_are_copied_both_ways(db):
+    col = db.create_collection("docs", dim=3, metric="l2")
+    v = np.array([1, 2, 3], dtype=np.float32)
+    col.insert("a", v)
+    v[:] = 9  # changing the caller's array afterwards changes nothing stored
+    got = col.get("a")[0]
+    np.testing.assert_array_equal(got, [1, 2, 3])
+    got[:] = 7  # nor does changing the returned array
+    np.testing.assert_array_equal(col.get("a")[0], [1, 2, 3])
+
+
+def test_unicode_ids(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    ids = ["ä", "a", "日本", "z", "😀", "A b/c"]
+    for i, id_ in enumerate(ids):
+        col.insert(id_, [i, 0])
+    assert list(col.ids()) == sorted(ids)  # code-point order == UTF-8 byte order
+    assert col.get("日本") is not None
+    assert [h.id for h in col.search([5, 0], k=1)] == ["A b/c"]
+
+
+def test_max_length_id_accepted(db):
+    col = db.create_collection("docs", dim=2)
+    col.insert("x" * 512, [1, 2])
+    col.insert("é" * 256, [1, 2])  # 512 bytes of UTF-8
+    assert len(col) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# upsert
+# --------------------------------------------------------------------------------------------
+
+
+def test_upsert_numpy_lists_float64(db):
+    col = db.create_collection("docs", dim=3, metric="l2")
+    col.upsert(["a", "b"], np.array([[1, 2, 3], [4, 5, 6]], dtype=np.float32))
+    col.upsert(("c", "d"), [[7, 8, 9], [10, 11, 12]])  # lists, ids as a tuple
+    col.upsert(iter(["e"]), np.array([[0.5, 0.25, 0.125]], dtype=np.float64))
+    col.upsert(["f"], np.array([[1, 1, 1]], dtype=np.int64))
+    assert len(col) == 6
+    np.testing.assert_array_equal(col.get("d")[0], [10, 11, 12])
+    np.testing.assert_array_equal(col.get("e")[0], [0.5, 0.25, 0.125])
+    assert all(col.get(i)[1] == {} for i in "abcdef")
+
+
+def test_upsert_with_metadatas(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(["a", "b", "c"], [[1, 0], [0, 1], [1, 1]], [{"x": 1}, None, {"y": [1, 2]}])
+    assert [col.get(i)[1] for i in "abc"] == [{"x": 1}, {}, {"y": [1, 2]}]
+
+
+def test_upsert_empty_batch_is_a_no_op(db):
+    col = db.create_collection("docs", dim=2)
+    col.upsert([], [])
+    col.upsert([], np.zeros((0, 2), dtype=np.float32))
+    assert len(col) == 0
+
+
+def test_upsert_repeated_id_last_wins(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(
+        ["a", "b", "a", "a"],
+        [[1, 1], [2, 2], [3, 3], [4, 4]],
+        [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}],
+    )
+    assert len(col) == 2
+    assert list(col.ids()) == ["a", "b"]
+    vec, meta = col.get("a")
+    np.testing.assert_array_equal(vec, [4, 4])
+    assert meta == {"n": 4}
+    hits = col.search([4, 4], k=10)
+    assert [h.id for h in hits] == ["a", "b"]
+    assert hits[0].distance == 0.0
+
+
+def test_upsert_replaces_existing(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(["a", "b"], [[1, 1], [2, 2]])
+    col.upsert(["b", "c"], [[5, 5], [6, 6]], [{"b": 1}, {"c": 1}])
+    assert len(col) == 3
+    np.testing.assert_array_equal(col.get("b")[0], [5, 5])
+    assert col.get("b")[1] == {"b": 1}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(lambda v: v.__setitem__((2, 1), np.nan), id="nan"),
+        pytest.param(lambda v: v.__setitem__((2, 1), np.inf), id="inf"),
+        pytest.param(lambda v: v.__setitem__(2, 0.0), id="zero-cosine"),
+    ],
+)
+def test_upsert_is_atomic_on_a_bad_vector(db, bad):
+    col = db.create_collection("docs", dim=2, metric="cosine")
+    col.insert("keep", [1, 0], {"old": True})
+    vectors = np.array([[1, 2], [3, 4], [5, 6], [7, 8]], dtype=np.float32)
+    bad(vectors)
+    with pytest.raises(InvalidArgumentError) as ei:
+        col.upsert(["keep", "b", "c", "d"], vectors, [{"new": True}] * 4)
+    assert "'c'" in str(ei.value)  # names the offending point
+    assert len(col) == 1 and list(col.ids()) == ["keep"]
+    vec, meta = col.get("keep")
+    np.testing.assert_allclose(vec, [1, 0])
+    assert meta == {"old": True}
+
+
+def test_upsert_is_atomic_on_a_bad_id(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("keep", [1, 0])
+    with pytest.raises(InvalidArgumentError, match="must not be empty"):
+        col.upsert(["keep", "b", ""], [[9, 9], [1, 1], [2, 2]])
+    with pytest.raises(InvalidArgumentError, match="too long"):
+        col.upsert(["keep", "x" * 513], [[9, 9], [1, 1]])
+    assert list(col.ids()) == ["keep"]
+    np.testing.assert_array_equal(col.get("keep")[0], [1, 0])
+
+
+def test_upsert_is_atomic_on_bad_metadata(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    with pytest.raises(InvalidArgumentError, match="JSON"):
+        col.upsert(["a", "b"], [[1, 1], [2, 2]], [{"ok": 1}, {"bad": {1, 2}}])
+    with pytest.raises(InvalidArgumentError, match="dict"):
+        col.upsert(["a", "b"], [[1, 1], [2, 2]], [{"ok": 1}, "text"])
+    assert len(col) == 0
+
+
+def test_upsert_count_mismatches(db):
+    col = db.create_collection("docs", dim=2)
+    with raises(InvalidArgumentError, ValueError, r"got 2 ids and 1 vectors"):
+        col.upsert(["a", "b"], [[1, 2]])
+    with raises(InvalidArgumentError, ValueError, r"got 1 metadatas for 2 ids"):
+        col.upsert(["a", "b"], [[1, 2], [3, 4]], [{}])
+    with raises(InvalidArgumentError, ValueError, r"\(n, dim\)"):
+        col.upsert(["a"], [1, 2])  # one 1-d vector is not a batch
+    assert len(col) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Input validation errors
+# --------------------------------------------------------------------------------------------
+
+DIM_MSG = r"dimension mismatch: collection 'docs' expects 4, got (vectors of |queries of )?3"
+
+
+def test_wrong_dimension_everywhere(db, metric):
+    col = db.create_collection("docs", dim=4, metric=metric)
+    col.insert("a", [1, 2, 3, 4])
+    for call in [
+        lambda: col.insert("b", [1, 2, 3]),
+        lambda: col.upsert(["b", "c"], [[1, 2, 3], [4, 5, 6]]),
+        lambda: col.search([1, 2, 3]),
+        lambda: col.search_batch([[1, 2, 3]]),
+        lambda: col.update("a", vector=[1, 2, 3]),
+    ]:
+        with raises(InvalidArgumentError, ValueError, DIM_MSG) as ei:
+            call()
+        check_error(ei, ValueError)
+    with raises(InvalidArgumentError, ValueError, r"expects 4, got (vectors of )?5"):
+        col.insert("b", [1, 2, 3, 4, 5])
+    assert list(col.ids()) == ["a"]
+    np.testing.assert_allclose(col.get("a")[0], stored_vector([1, 2, 3, 4], metric))
+
+
+@pytest.mark.parametrize(
+    "value,word", [(float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "inf")]
+)
+def test_non_finite_values(db, metric, value, word):
+    col = db.create_collection("docs", dim=3, metric=metric)
+    col.insert("a", [1, 1, 1])
+    bad = [1.0, value, 2.0]
+    pat = rf"non-finite value \(-?{word}\) at index 1"
+    with raises(InvalidArgumentError, ValueError, r"'b'.*" + pat):
+        col.insert("b", bad)
+    with raises(InvalidArgumentError, ValueError, pat):
+        col.upsert(["b"], [bad])
+    with raises(InvalidArgumentError, ValueError, r"query.*" + pat):
+        col.search(bad)
+    with raises(InvalidArgumentError, ValueError, pat):
+        col.search_batch([[1, 1, 1], bad])
+    with raises(InvalidArgumentError, ValueError, r"'a'.*" + pat):
+        col.update("a", vector=bad)
+    assert list(col.ids()) == ["a"]
+
+
+def test_zero_vector_in_cosine(db):
+    col = db.create_collection("docs", dim=3, metric="cosine")
+    col.insert("a", [1, 0, 0])
+    with raises(InvalidArgumentError, ValueError, r"'b' has zero norm; cosine"):
+        col.insert("b", [0, 0, 0])
+    with raises(InvalidArgumentError, ValueError, r"zero norm"):
+        col.upsert(["b"], [[0, 0, 0]])
+    with raises(InvalidArgumentError, ValueError, r"query has zero norm"):
+        col.search([0, 0, 0])
+    with raises(InvalidArgumentError, ValueError, r"zero norm"):
+        col.search_batch([[0, 0, 0]])
+    with raises(InvalidArgumentError, ValueError, r"'a' has zero norm"):
+        col.update("a", vector=[0, 0, 0])
+    np.testing.assert_array_equal(col.get("a")[0], [1, 0, 0])
+
+
+@pytest.mark.parametrize("metric_", ["l2", "dot"])
+def test_zero_vector_allowed_for_l2_and_dot(db, metric_):
+    col = db.create_collection("docs", dim=3, metric=metric_)
+    col.insert("z", [0, 0, 0])
+    col.insert("a", [1, 0, 0])
+    assert len(col.search([0, 0, 0], k=2)) == 2
+
+
+def test_empty_id(db):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2])
+    for call in [
+        lambda: col.insert("", [1, 2]),
+        lambda: col.upsert([""], [[1, 2]]),
+        lambda: col.update("", metadata={"a": 1}),
+        lambda: col.get(""),
+        lambda: col.delete(""),
+    ]:
+        with raises(InvalidArgumentError, ValueError, "point id must not be empty"):
+            call()
+    assert len(col) == 1
+
+
+@pytest.mark.parametrize("long_id,nbytes", [("x" * 513, 513), ("é" * 257, 514)])
+def test_over_long_id(db, long_id, nbytes):
+    col = db.create_collection("docs", dim=2)
+    pat = rf"point id of {nbytes} bytes is too long; the limit is 512 bytes"
+    for call in [
+        lambda: col.insert(long_id, [1, 2]),
+        lambda: col.upsert([long_id], [[1, 2]]),
+        lambda: col.update(long_id, metadata={}),
+        lambda: col.get(long_id),
+        lambda: col.delete_many(["ok", long_id]),
+    ]:
+        with raises(InvalidArgumentError, ValueError, pat):
+            call()
+    assert len(col) == 0
+
+
+@pytest.mark.parametrize(
+    "meta,tname", [([1, 2], "list"), ("text", "str"), (3, "int"), (("a",), "tuple")]
+)
+def test_metadata_not_a_dict(db, meta, tname):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2], {"orig": 1})
+    pat = rf"metadata must be a dict \(a JSON object\), got {tname}"
+    with raises(InvalidArgumentError, ValueError, pat):
+        col.insert("b", [1, 2], meta)
+    with raises(InvalidArgumentError, ValueError, pat):
+        col.upsert(["b"], [[1, 2]], [meta])
+    with raises(InvalidArgumentError, ValueError, pat):
+        col.update("a", metadata=meta)
+    assert len(col) == 1 and col.get("a")[1] == {"orig": 1}
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [{"o": object()}, {"s": {1, 2}}, {"f": float("nan")}, {"b": b"bytes"}, {"i": float("inf")}],
+)
+def test_metadata_not_json_serialisable(db, meta):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2], {"orig": 1})
+    with raises(InvalidArgumentError, ValueError, "metadata is not JSON-serialisable"):
+        col.insert("b", [1, 2], meta)
+    with raises(InvalidArgumentError, ValueError, "metadata is not JSON-serialisable"):
+        col.upsert(["b"], [[1, 2]], [meta])
+    with raises(InvalidArgumentError, ValueError, "metadata is not JSON-serialisable"):
+        col.update("a", metadata=meta)
+    assert len(col) == 1 and col.get("a")[1] == {"orig": 1}
+
+
+@pytest.mark.parametrize("k", [0, -1, 100001])
+def test_bad_k(db, k):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2])
+    with raises(InvalidArgumentError, ValueError, rf"k must be 1\.\.100000, got {k}"):
+        col.search([1, 2], k=k)
+    with raises(InvalidArgumentError, ValueError, rf"k must be 1\.\.100000, got {k}"):
+        col.search_batch([[1, 2], [2, 1]], k=k)
+
+
+def test_bad_k_on_an_empty_collection(db):
+    col = db.create_collection("docs", dim=2)
+    with pytest.raises(InvalidArgumentError, match="k must be"):
+        col.search([1, 2], k=0)
+
+
+def test_wrong_shapes(db):
+    col = db.create_collection("docs", dim=2)
+    with raises(InvalidArgumentError, ValueError, r"one vector \(1-d\).*\(1, 2\)"):
+        col.search([[1, 2]])
+    with raises(InvalidArgumentError, ValueError, r"one vector \(1-d\)"):
+        col.insert("a", [[1, 2]])
+    with raises(InvalidArgumentError, ValueError, r"\(n, dim\)"):
+        col.search_batch([1, 2])
+    with raises(InvalidArgumentError, ValueError, r"\(n, dim\)"):
+        col.search_batch(np.zeros((1, 2, 2)))
+
+
+# --------------------------------------------------------------------------------------------
+# Search
+# --------------------------------------------------------------------------------------------
+
+
+def make_points(rng, n, dim, metric):
+    x = rng.standard_normal((n, dim)).astype(np.float32) * np.float32(3)
+    ids = [f"p{i:04d}" for i in rng.permutation(n)]
+    metas = [{"i": int(i), "id": id_} for i, id_ in enumerate(ids)]
+    return ids, x, metas
+
+
+@pytest.mark.parametrize("k", [1, 7, 50, 299, 300, 1000])
+def test_search_matches_brute_force(db, metric, k):
+    rng = np.random.default_rng(1234 + k)
+    col = db.create_collection("docs", dim=16, metric=metric)
+    ids, x, metas = make_points(rng, 300, 16, metric)
+    col.upsert(ids, x, metas)
+    points = {i: stored_vector(v, metric) for i, v in zip(ids, x)}
+    meta_of = dict(zip(ids, metas))
+    for q in rng.standard_normal((5, 16)).astype(np.float32):
+        hits = col.search(q, k=k)
+        assert_hits_match(hits, points, q, metric, k, meta_of)
+        # random data has no near-ties: the ranking is the reference's, exactly
+        ref = reference_ranking(points, q, metric)[: min(k, 300)]
+        assert [h.id for h in hits] == [i for i, _ in ref]
+        np.testing.assert_allclose(
+            [h.distance for h in hits], [d for _, d in ref], rtol=1e-5, atol=1e-5
+        )
+
+
+def test_distance_definitions(db):
+    q = np.array([1.0, 2.0, 2.0], dtype=np.float32)
+    v = np.array([2.0, 0.0, 1.0], dtype=np.float32)
+    expected = {
+        "cosine": 1 - float(q @ v) / (np.linalg.norm(q) * np.linalg.norm(v)),
+        "l2": float(np.linalg.norm(q - v)),
+        "dot": -float(q @ v),
+    }
+    for m, want in expected.items():
+        col = db.create_collection(m, dim=3, metric=m)
+        col.insert("v", v)
+        (hit,) = col.search(q, k=1)
+        assert hit.distance == pytest.approx(want, rel=1e-6, abs=1e-6), m
+
+
+def test_cosine_is_scale_invariant(db):
+    col = db.create_collection("docs", dim=3, metric="cosine")
+    col.upsert(["a", "b", "c"], [[1, 0, 0], [1, 1, 0], [0, 0, 5]])
+    h1 = col.search([1, 0.1, 0], k=3)
+    h2 = col.search([100, 10, 0], k=3)
+    assert [h.id for h in h1] == [h.id for h in h2]
+    np.testing.assert_allclose([h.distance for h in h1], [h.distance for h in h2], atol=1e-6)
+    assert col.search([0, 0, 1], k=1)[0].distance == pytest.approx(0.0, abs=1e-6)
+
+
+def test_k_larger_than_count(db, metric):
+    col = db.create_collection("docs", dim=3, metric=metric)
+    assert col.search([1, 2, 3], k=5) == []
+    col.upsert(["a", "b", "c"], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    hits = col.search([1, 2, 3], k=100000)
+    assert sorted(h.id for h in hits) == ["a", "b", "c"]
+    assert col.search([1, 2, 3])[0].id == "c"  # default k=10
+    assert [len(r) for r in col.search_batch([[1, 2, 3], [3, 2, 1]], k=10)] == [3, 3]
+
+
+def test_ties_broken_by_id(db, metric):
+    col = db.create_collection("docs", dim=3, metric=metric)
+    ids = ["m", "b", "z", "a", "k", "c"]
+    col.upsert(ids, [[1, 2, 3]] * len(ids))  # identical vectors: exactly equal distances
+    col.insert("far", [-1, -2, -3])
+    hits = col.search([1, 2, 3], k=7)
+    assert [h.id for h in hits] == sorted(ids) + ["far"]
+    assert len({h.distance for h in hits[:6]}) == 1
+    # k cutting through the tie keeps the smallest ids
+    assert [h.id for h in col.search([1, 2, 3], k=3)] == ["a", "b", "c"]
+    assert [h.id for h in col.search_batch([[1, 2, 3], [1, 2, 3]], k=2)[1]] == ["a", "b"]
+
+
+def test_ties_at_the_k_boundary_broken_by_id_for_rounded_distances(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1.890481948852539, 0.45501866936683655])
+    col.insert("b", [1.5866057872772217, 0.8098726272583008])
+    both = col.search([1.0, 0.0], k=2)
+    assert both[0].distance == both[1].distance  # both report exactly 1.0
+    assert [h.id for h in both] == ["a", "b"]
+    assert [h.id for h in col.search([1.0, 0.0], k=1)] == ["a"]  # returns ['b']
+
+
+def test_search_k_is_a_prefix_of_search_larger_k(db):
+    rng = np.random.default_rng(0)
+    col = db.create_collection("docs", dim=2, metric="l2")
+    d = rng.standard_normal((60, 2))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    q = np.array([1.0, 0.0], dtype=np.float32)
+    col.upsert([f"p{i:02d}" for i in range(60)], (q + d).astype(np.float32))  # all at ~1.0
+    full = col.search(q, k=60)
+    for k in range(1, 60):
+        assert col.search(q, k=k) == full[:k], f"k={k}"
+
+
+def test_search_batch_equals_per_query_search(db, metric):
+    rng = np.random.default_rng(7)
+    col = db.create_collection("docs", dim=24, metric=metric)
+    ids, x, metas = make_points(rng, 500, 24, metric)
+    col.upsert(ids, x, metas)
+    queries = rng.standard_normal((20, 24)).astype(np.float32)
+    batch = col.search_batch(queries, k=15)
+    assert len(batch) == 20
+    for q, hits in zip(queries, batch):
+        single = col.search(q, k=15)
+        assert [h.id for h in hits] == [h.id for h in single]
+        assert [h.metadata for h in hits] == [h.metadata for h in single]
+        # the batch kernel may round differently from the one-query kernel in the last ulp
+        np.testing.assert_allclose(
+            [h.distance for h in hits], [h.distance for h in single], rtol=1e-6, atol=1e-6
+        )
+    # a batch of one is the one-query path: identical
+    assert col.search_batch(queries[:1], k=15) == [col.search(queries[0], k=15)]
+    assert col.search_batch(np.zeros((0, 24), dtype=np.float32)) == []
+    assert col.search_batch([]) == []
+
+
+def test_float64_list_and_int_inputs_give_the_same_results(db, metric):
+    rng = np.random.default_rng(3)
+    col = db.create_collection("docs", dim=8, metric=metric)
+    ids, x, _ = make_points(rng, 100, 8, metric)
+    col.upsert(ids, x.astype(np.float64))  # float64 batch
+    points = {i: stored_vector(v, metric) for i, v in zip(ids, x)}
+    q32 = rng.standard_normal(8).astype(np.float32)
+    want = col.search(q32, k=10)
+    assert_hits_match(want, points, q32, metric, 10)
+    assert col.search(q32.astype(np.float64), k=10) == want
+    assert col.search([float(v) for v in q32], k=10) == want
+    assert col.search(tuple(q32.tolist()), k=10) == want
+    assert col.search_batch([q32.tolist()], k=10) == [want]
+    assert col.search_batch(q32.astype(np.float64)[None, :], k=10) == [want]
+    col.insert("ints", np.arange(1, 9))  # integer dtypes are converted too
+    np.testing.assert_allclose(col.get("ints")[0], stored_vector(np.arange(1, 9), metric))
+
+
+def test_non_contiguous_arrays(db, metric):
+    rng = np.random.default_rng(5)
+    col = db.create_collection("docs", dim=6, metric=metric)
+    big = rng.standard_normal((40, 12)).astype(np.float32)
+    strided = big[::2, ::2]  # (20, 6), neither C- nor F-contiguous
+    assert not strided.flags.c_contiguous
+    ids = [f"s{i:02d}" for i in range(20)]
+    col.upsert(ids, strided)
+    fortran = np.asfortranarray(rng.standard_normal((10, 6)).astype(np.float32))
+    assert not fortran.flags.c_contiguous
+    col.upsert([f"f{i}" for i in range(10)], fortran)
+    col.insert("col", big[:6, 3])  # a column: strided 1-d
+    points = {i: stored_vector(v, metric) for i, v in zip(ids, strided)}
+    points.update({f"f{i}": stored_vector(v, metric) for i, v in enumerate(fortran)})
+    points["col"] = stored_vector(big[:6, 3], metric)
+    for i in ["s03", "f4", "col"]:
+        np.testing.assert_allclose(col.get(i)[0], points[i], rtol=1e-6)
+    q = big[7, ::2]
+    assert not q.flags.c_contiguous
+    hits = col.search(q, k=8)
+    assert_hits_match(hits, points, q, metric, 8)
+    assert hits == col.search(np.ascontiguousarray(q), k=8)
+    qs = big[1::3, 1::2]
+    assert col.search_batch(qs, k=4) == col.search_batch(np.ascontiguousarray(qs), k=4)
+    assert col.search_batch(np.asfortranarray(qs), k=4) == col.search_batch(qs, k=4)
+    reversed_q = np.ascontiguousarray(q)[::-1]
+    assert_hits_match(col.search(reversed_q, k=8), points, reversed_q, metric, 8)
+
+
+def test_float32_c_contiguous_arrays_are_not_copied(db):
+    """A float32 C-contiguous batch crosses without a copy; a float64 one is converted once."""
+    col = db.create_collection("docs", dim=128, metric="l2")
+    x = np.random.default_rng(0).standard_normal((20_000, 128)).astype(np.float32)  # 10 MB
+    ids = [f"p{i}" for i in range(20_000)]
+    x64 = x.astype(np.float64)
+
+    def peak(fn):
+        was_tracing = tracemalloc.is_tracing()
+        if not was_tracing:
+            tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            fn()
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            if not was_tracing:
+                tracemalloc.stop()
+
+    assert peak(lambda: col.upsert(ids, x)) < x.nbytes / 4
+    assert peak(lambda: col.upsert(ids, x64)) >= x.nbytes  # the control: a converted copy
+    q = x[:100]
+    assert peak(lambda: col.search_batch(q, k=1)) < q.nbytes / 2 + 200_000
+    assert peak(lambda: col.search(x[5], k=1)) < 100_000
+    assert len(col) == 20_000
+
+
+def test_hit(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [0, 0], {"text": "x"})
+    (hit,) = col.search([3, 4], k=1)
+    assert isinstance(hit, Hit) and isinstance(hit, tuple)
+    id_, distance, metadata = hit
+    assert (id_, distance, metadata) == ("a", 5.0, {"text": "x"})
+    assert (hit.id, hit.distance, hit.metadata) == ("a", 5.0, {"text": "x"})
+    assert hit == Hit("a", 5.0, {"text": "x"})
+    assert type(hit.distance) is float and type(hit.id) is str
+    for i, d, m in col.search([0, 0]):
+        assert (i, d, m) == ("a", 0.0, {"text": "x"})
+    assert Hit._fields == ("id", "distance", "metadata")
+
+
+# --------------------------------------------------------------------------------------------
+# update / delete / count / ids
+# --------------------------------------------------------------------------------------------
+
+
+def test_update_vector_only_keeps_metadata(db, metric):
+    col = db.create_collection("docs", dim=3, metric=metric)
+    col.insert("a", [1, 0, 0], {"keep": "me"})
+    col.insert("b", [0, 1, 0])
+    assert col.update("a", vector=[0, 0, 2]) is True
+    vec, meta = col.get("a")
+    np.testing.assert_allclose(vec, stored_vector([0, 0, 2], metric))
+    assert meta == {"keep": "me"}
+    top = col.search([0, 0, 1], k=1)[0]
+    assert (top.id, top.metadata) == ("a", {"keep": "me"})
+    assert len(col) == 2
+
+
+def test_update_metadata_only_keeps_vector(db):
+    col = db.create_collection("docs", dim=3, metric="l2")
+    col.insert("a", [1, 2, 3], {"v": 1})
+    assert col.update("a", metadata={"v": 2, "extra": [1]}) is True
+    vec, meta = col.get("a")
+    np.testing.assert_array_equal(vec, [1, 2, 3])
+    assert meta == {"v": 2, "extra": [1]}  # replaced, not merged
+    assert col.search([1, 2, 3], k=1)[0].metadata == meta
+    assert col.update("a", metadata={}) is True  # {} clears
+    assert col.get("a")[1] == {}
+
+
+def test_update_both_and_neither(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2], {"v": 1})
+    assert col.update("a", [3, 4], {"v": 2}) is True
+    vec, meta = col.get("a")
+    np.testing.assert_array_equal(vec, [3, 4])
+    assert meta == {"v": 2}
+    assert col.update("a") is True  # nothing to change, but the point exists
+    np.testing.assert_array_equal(col.get("a")[0], [3, 4])
+    assert col.get("a")[1] == {"v": 2}
+
+
+def test_update_missing_id_returns_false_and_creates_nothing(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2])
+    assert col.update("nope", vector=[1, 1]) is False
+    assert col.update("nope", metadata={"x": 1}) is False
+    assert col.update("nope") is False
+    assert col.get("nope") is None
+    assert len(col) == 1 and list(col.ids()) == ["a"]
+    col.delete("a")
+    assert col.update("a", vector=[5, 5]) is False  # deleted points are absent
+    assert col.get("a") is None
+
+
+def test_delete(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(["a", "b", "c"], [[0, 0], [1, 1], [2, 2]])
+    assert col.delete("b") is True
+    assert col.delete("b") is False
+    assert col.delete("never") is False
+    assert col.get("b") is None
+    assert [h.id for h in col.search([1, 1], k=10)] in (["a", "c"], ["c", "a"])
+    assert list(col.ids()) == ["a", "c"]
+    assert len(col) == 2
+    col.insert("b", [7, 7])  # can come back
+    np.testing.assert_array_equal(col.get("b")[0], [7, 7])
+    assert len(col) == 3
+
+
+def test_delete_many_counts_existing(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert([f"p{i}" for i in range(10)], [[i, i] for i in range(10)])
+    assert col.delete_many(["p1", "p3", "nope", "p5"]) == 3
+    assert col.delete_many(["p1", "nope"]) == 0
+    assert col.delete_many([]) == 0
+    assert col.delete_many(["p7", "p7"]) == 1  # one point, deleted once
+    assert col.delete_many(iter(["p8"])) == 1  # any iterable
+    assert list(col.ids()) == ["p0", "p2", "p4", "p6", "p9"]
+    assert len(col) == col.count == 5
+
+
+def test_delete_many_is_atomic(db):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.upsert(["a", "b"], [[0, 0], [1, 1]])
+    with pytest.raises(InvalidArgumentError):
+        col.delete_many(["a", ""])
+    assert list(col.ids()) == ["a", "b"]
+
+
+def test_len_and_count(db):
+    col = db.create_collection("docs", dim=2)
+    assert len(col) == col.count == 0
+    col.upsert([f"p{i}" for i in range(25)], np.ones((25, 2)))
+    assert len(col) == col.count == 25
+    col.insert("p0", [1, 2])  # replace: no change
+    assert len(col) == 25
+    col.delete_many(["p1", "p2"])
+    assert len(col) == col.count == 23
+    assert isinstance(col.count, int)
+
+
+@pytest.mark.parametrize(
+    "n,page_size", [(0, 3), (1, 1), (10, 3), (12, 3), (25, 1), (57, 10), (57, 1000)]
+)
+def test_ids_scroll_pages(db, n, page_size):
+    col = db.create_collection("docs", dim=2)
+    rng = np.random.default_rng(n)
+    ids = [f"id-{i:03d}-{rng.integers(1000)}" for i in rng.permutation(n)]
+    if n:
+        col.upsert(ids, np.ones((n, 2)))
+    got = list(col.ids(page_size=page_size))
+    assert got == sorted(ids)
+
+
+def test_ids_default_page_size_and_generator(db):
+    col = db.create_collection("docs", dim=2)
+    col.upsert([f"{i:05d}" for i in range(2500)], np.ones((2500, 2)))  # > one default page
+    it = col.ids()
+    assert iter(it) is it
+    assert list(it) == [f"{i:05d}" for i in range(2500)]
+    with pytest.raises(InvalidArgumentError, match="at least 1"):
+        list(col.ids(page_size=0))
+
+
+def test_ids_skips_deleted_across_pages(db):
+    col = db.create_collection("docs", dim=2)
+    col.upsert([f"{i:02d}" for i in range(30)], np.ones((30, 2)))
+    col.delete_many([f"{i:02d}" for i in range(0, 30, 2)])
+    assert list(col.ids(page_size=4)) == [f"{i:02d}" for i in range(1, 30, 2)]
+
+
+# --------------------------------------------------------------------------------------------
+# After drop / after close
+# --------------------------------------------------------------------------------------------
+
+POINT_CALLS = {
+    "insert": lambda c: c.insert("x", [1, 2]),
+    "upsert": lambda c: c.upsert(["x"], [[1, 2]]),
+    "search": lambda c: c.search([1, 2]),
+    "search_batch": lambda c: c.search_batch([[1, 2]]),
+    "get": lambda c: c.get("a"),
+    "get_many": lambda c: c.get_many(["a"]),
+    "update": lambda c: c.update("a", metadata={}),
+    "delete": lambda c: c.delete("a"),
+    "delete_many": lambda c: c.delete_many(["a"]),
+    "ids": lambda c: list(c.ids()),
+    "flush": lambda c: c.flush(),
+    "compact": lambda c: c.compact(),
+}
+
+
+@pytest.mark.parametrize("call", POINT_CALLS.values(), ids=POINT_CALLS.keys())
+def test_operations_after_drop(db, call):
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2])
+    db.drop_collection("docs")
+    with raises(ClosedError, RuntimeError, r"collection 'docs' was dropped") as ei:
+        call(col)
+    check_error(ei, RuntimeError)
+
+
+@pytest.mark.parametrize("call", POINT_CALLS.values(), ids=POINT_CALLS.keys())
+def test_operations_after_close(call):
+    db = nearstore.open()
+    col = db.create_collection("docs", dim=2, metric="l2")
+    col.insert("a", [1, 2])
+    db.close()
+    with raises(ClosedError, RuntimeError, r"collection 'docs' belongs to a closed database"):
+        call(col)
+
+
+def test_handle_of_dropped_collection_stays_dropped_after_recreate(db):
+    old = db.create_collection("docs", dim=2, metric="l2")
+    old.insert("a", [1, 2])
+    db.drop_collection("docs")
+    new = db.create_collection("docs", dim=2, metric="l2")
+    new.insert("b", [3, 4])
+    with pytest.raises(ClosedError):
+        old.search([1, 2])
+    assert list(new.ids()) == ["b"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda db: db.create_collection("x", dim=2),
+        lambda db: db.get_collection("docs"),
+        lambda db: db.get_or_create_collection("docs", dim=2),
+        lambda db: db.drop_collection("docs"),
+    ],
+    ids=["create", "get", "get_or_create", "drop"],
+)
+def test_database_operations_after_close(tmp_path, call):
+    db = nearstore.open(tmp_path / "db")
+    db.create_collection("docs", dim=2)
+    db.close()
+    with raises(ClosedError, RuntimeError, r"database '.*' is closed"):
+        call(db)
+
+
+def test_count_after_drop_raises(db):
+    col = db.create_collection("docs", dim=2)
+    col.insert("a", [1, 2])
+    db.drop_collection("docs")
+    with pytest.raises(ClosedError):
+        len(col)
+
+
+def test_list_collections_after_close_raises():
+    db = nearstore.open()
+    db.create_collection("docs", dim=2)
+    db.close()
+    with pytest.raises(ClosedError):
+        db.list_collections()
+
+
+def test_error_hierarchy():
+    assert issubclass(nearstore.InvalidArgumentError, ValueError)
+    assert issubclass(nearstore.NotFoundError, KeyError)
+    assert issubclass(nearstore.AlreadyExistsError, ValueError)
+    for cls in (nearstore.BusyError, nearstore.StorageError, nearstore.CorruptionError):
+        assert issubclass(cls, OSError)
+    assert issubclass(nearstore.ClosedError, RuntimeError)
+    assert issubclass(nearstore.InternalError, RuntimeError)
+    for name in nearstore.__all__:
+        obj = getattr(nearstore, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, nearstore.Error)
+
+
+def test_metadata_round_trips_as_json(db):
+    col = db.create_collection("docs", dim=2)
+    meta = {
+        "s": 'quote" back\\slash \n newline \u0000 nul',
+        "u": "日本 😀",
+        "big": 2**53,
+        "neg": -1.25e-7,
+        "list": [],
+        "obj": {},
+        "t": True,
+        "n": None,
+    }
+    col.insert("a", [1, 2], meta)
+    assert col.get("a")[1] == meta
+    assert col.search([1, 2], k=1)[0].metadata == meta
+    assert json.loads(json.dumps(col.get("a")[1])) == meta
+
+
+def test_engine_message_is_the_exception_message(db):
+    col = db.create_collection("docs", dim=4)
+    try:
+        col.search([1, 2, 3])
+    except ValueError as e:  # ordinary Python handling works
+        assert re.search(r"expects 4, got 3", str(e))
+        assert e.args and isinstance(e.args[0], str)
+    else:
+        pytest.fail("no error")
