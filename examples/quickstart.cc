@@ -21,7 +21,8 @@ constexpr size_t kBatch = 1000;
 std::vector<float> MakeVector(std::mt19937& rng, int topic) {
   std::normal_distribution<float> noise(0.0f, 0.3f);
   std::vector<float> v(kDim);
-  for (uint32_t i = 0; i < kDim; ++i) v[i] = ((i % 8) == static_cast<uint32_t>(topic) ? 1.0f : 0.0f) + noise(rng);
+  for (uint32_t i = 0; i < kDim; ++i)
+    v[i] = ((i % 8) == static_cast<uint32_t>(topic) ? 1.0f : 0.0f) + noise(rng);
   return v;
 }
 

@@ -16,12 +16,12 @@ namespace nearstore {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // the caller's input is wrong (dimension, NaN, bad id, bad JSON, k < 1)
-  kNotFound,         // unknown collection (points that are absent are not errors)
-  kAlreadyExists,    // duplicate collection name
-  kCorruption,       // a file's checksum, magic or length is wrong; the message names the file
-  kIOError,          // the operating system refused a read, write, sync or rename
-  kBusy,             // another process holds the database's write lock
+  kInvalidArgument,     // the caller's input is wrong (dimension, NaN, bad id, bad JSON, k < 1)
+  kNotFound,            // unknown collection (points that are absent are not errors)
+  kAlreadyExists,       // duplicate collection name
+  kCorruption,          // a file's checksum, magic or length is wrong; the message names the file
+  kIOError,             // the operating system refused a read, write, sync or rename
+  kBusy,                // another process holds the database's write lock
   kFailedPrecondition,  // the object is closed, or read-only, or poisoned by an earlier I/O error
   kInternal,            // a bug: an invariant did not hold
 };
@@ -34,7 +34,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
@@ -63,7 +65,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status has no value");
   }
@@ -88,10 +90,10 @@ class [[nodiscard]] Result {
 }  // namespace nearstore
 
 // Early return of a non-OK Status.
-#define NEARSTORE_RETURN_IF_ERROR(expr)            \
-  do {                                             \
-    ::nearstore::Status _ns_status = (expr);       \
-    if (!_ns_status.ok()) return _ns_status;       \
+#define NEARSTORE_RETURN_IF_ERROR(expr)      \
+  do {                                       \
+    ::nearstore::Status _ns_status = (expr); \
+    if (!_ns_status.ok()) return _ns_status; \
   } while (0)
 
 #define NEARSTORE_CONCAT_INNER(a, b) a##b

@@ -51,14 +51,14 @@ struct Hit {
 };
 
 struct SearchOptions {
-  int k = 10;                  // 1..kMaxK; fewer hits come back when fewer points exist
+  int k = 10;  // 1..kMaxK; fewer hits come back when fewer points exist
   bool with_metadata = true;
   bool with_vectors = false;
 };
 
 struct ScrollOptions {
-  std::string after;       // start after this id ("" = from the first id)
-  size_t limit = 1000;     // at most this many points per page (>= 1)
+  std::string after;    // start after this id ("" = from the first id)
+  size_t limit = 1000;  // at most this many points per page (>= 1)
   bool with_vectors = false;
   bool with_metadata = true;
 };
@@ -74,11 +74,11 @@ struct CollectionInfo {
   std::string name;
   uint32_t dim = 0;
   Metric metric = Metric::kCosine;
-  uint64_t count = 0;             // live points
-  uint64_t segments = 0;          // sealed segment files
-  uint64_t segment_rows = 0;      // rows in sealed segments, deleted ones included
-  uint64_t memtable_rows = 0;     // rows not yet sealed, deleted ones included
-  uint64_t disk_bytes = 0;        // segment and WAL files
+  uint64_t count = 0;          // live points
+  uint64_t segments = 0;       // sealed segment files
+  uint64_t segment_rows = 0;   // rows in sealed segments, deleted ones included
+  uint64_t memtable_rows = 0;  // rows not yet sealed, deleted ones included
+  uint64_t disk_bytes = 0;     // segment and WAL files
 };
 
 }  // namespace nearstore

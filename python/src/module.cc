@@ -99,156 +99,168 @@ NB_MODULE(_core, m) {
   nb::class_<Collection>(m, "Collection")
       .def_prop_ro("name", &Collection::name)
       .def_prop_ro("dim", &Collection::dim)
-      .def_prop_ro("metric", [](const Collection& c) { return std::string(MetricName(c.metric())); })
-      .def("upsert",
-           [](Collection& c, const std::vector<std::string>& ids, const Matrix& vectors,
-              const std::vector<std::string>& metadata) {
-             if (vectors.shape(0) != ids.size()) {
-               Raise(Status::InvalidArgument("got " + std::to_string(ids.size()) + " ids and " +
-                                             std::to_string(vectors.shape(0)) +
-                                             " vectors; expected one vector per id"));
-             }
-             if (vectors.shape(1) != c.dim()) {
-               Raise(Status::InvalidArgument(
-                   "dimension mismatch: collection '" + c.name() + "' expects " +
-                   std::to_string(c.dim()) + ", got vectors of " +
-                   std::to_string(vectors.shape(1))));
-             }
-             Status s;
-             {
-               nb::gil_scoped_release release;
-               s = c.UpsertColumns(ids, Span(vectors), metadata);
-             }
-             Check(s);
-           },
-           "ids"_a, "vectors"_a, "metadata"_a)
-      .def("get",
-           [](const Collection& c, const std::string& id)
-               -> std::optional<std::tuple<OutVector, std::string>> {
-             Result<std::optional<Point>> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.Get(id);
-             }
-             auto p = Unwrap(std::move(r));
-             if (!p) return std::nullopt;
-             return std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata));
-           },
-           "id"_a)
-      .def("get_many",
-           [](const Collection& c, const std::vector<std::string>& ids) {
-             Result<std::vector<std::optional<Point>>> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.GetMany(ids);
-             }
-             auto points = Unwrap(std::move(r));
-             std::vector<std::optional<std::tuple<OutVector, std::string>>> out;
-             out.reserve(points.size());
-             for (auto& p : points) {
-               if (!p) {
-                 out.emplace_back();
-               } else {
-                 out.emplace_back(std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata)));
-               }
-             }
-             return out;
-           },
-           "ids"_a)
-      .def("update",
-           [](Collection& c, const std::string& id, std::optional<Vector> vector,
-              std::optional<std::string> metadata) {
-             PointUpdate u;
-             if (vector) {
-               auto s = Span(*vector);
-               u.vector.emplace(s.begin(), s.end());
-             }
-             u.metadata = std::move(metadata);
-             Result<bool> r = false;
-             {
-               nb::gil_scoped_release release;
-               r = c.Update(id, u);
-             }
-             return Unwrap(std::move(r));
-           },
-           "id"_a, "vector"_a.none(), "metadata"_a.none())
-      .def("delete_many",
-           [](Collection& c, const std::vector<std::string>& ids) {
-             Result<std::vector<bool>> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.DeleteMany(ids);
-             }
-             return Unwrap(std::move(r));
-           },
-           "ids"_a)
+      .def_prop_ro("metric",
+                   [](const Collection& c) { return std::string(MetricName(c.metric())); })
+      .def(
+          "upsert",
+          [](Collection& c, const std::vector<std::string>& ids, const Matrix& vectors,
+             const std::vector<std::string>& metadata) {
+            if (vectors.shape(0) != ids.size()) {
+              Raise(Status::InvalidArgument("got " + std::to_string(ids.size()) + " ids and " +
+                                            std::to_string(vectors.shape(0)) +
+                                            " vectors; expected one vector per id"));
+            }
+            if (vectors.shape(1) != c.dim()) {
+              Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
+                                            "' expects " + std::to_string(c.dim()) +
+                                            ", got vectors of " +
+                                            std::to_string(vectors.shape(1))));
+            }
+            Status s;
+            {
+              nb::gil_scoped_release release;
+              s = c.UpsertColumns(ids, Span(vectors), metadata);
+            }
+            Check(s);
+          },
+          "ids"_a, "vectors"_a, "metadata"_a)
+      .def(
+          "get",
+          [](const Collection& c,
+             const std::string& id) -> std::optional<std::tuple<OutVector, std::string>> {
+            Result<std::optional<Point>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.Get(id);
+            }
+            auto p = Unwrap(std::move(r));
+            if (!p) return std::nullopt;
+            return std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata));
+          },
+          "id"_a)
+      .def(
+          "get_many",
+          [](const Collection& c, const std::vector<std::string>& ids) {
+            Result<std::vector<std::optional<Point>>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.GetMany(ids);
+            }
+            auto points = Unwrap(std::move(r));
+            std::vector<std::optional<std::tuple<OutVector, std::string>>> out;
+            out.reserve(points.size());
+            for (auto& p : points) {
+              if (!p) {
+                out.emplace_back();
+              } else {
+                out.emplace_back(
+                    std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata)));
+              }
+            }
+            return out;
+          },
+          "ids"_a)
+      .def(
+          "update",
+          [](Collection& c, const std::string& id, std::optional<Vector> vector,
+             std::optional<std::string> metadata) {
+            PointUpdate u;
+            if (vector) {
+              auto s = Span(*vector);
+              u.vector.emplace(s.begin(), s.end());
+            }
+            u.metadata = std::move(metadata);
+            Result<bool> r = false;
+            {
+              nb::gil_scoped_release release;
+              r = c.Update(id, u);
+            }
+            return Unwrap(std::move(r));
+          },
+          "id"_a, "vector"_a.none(), "metadata"_a.none())
+      .def(
+          "delete_many",
+          [](Collection& c, const std::vector<std::string>& ids) {
+            Result<std::vector<bool>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.DeleteMany(ids);
+            }
+            return Unwrap(std::move(r));
+          },
+          "ids"_a)
       .def("count",
            [](const Collection& c) {
              Check(c.CheckUsable());
              return c.Count();
            })
-      .def("scroll",
-           [](const Collection& c, const std::string& after, size_t limit) {
-             ScrollOptions o;
-             o.after = after;
-             o.limit = limit;
-             o.with_metadata = false;
-             Result<ScrollPage> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.Scroll(o);
-             }
-             auto page = Unwrap(std::move(r));
-             std::vector<std::string> ids;
-             ids.reserve(page.points.size());
-             for (auto& p : page.points) ids.push_back(std::move(p.id));
-             return std::make_tuple(std::move(ids), std::move(page.next_after));
-           },
-           "after"_a, "limit"_a)
-      .def("search",
-           [](const Collection& c, const Vector& query, int k, bool with_metadata) {
-             SearchOptions o;
-             o.k = k;
-             o.with_metadata = with_metadata;
-             Result<std::vector<Hit>> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.Search(Span(query), o);
-             }
-             return ToRaw(Unwrap(std::move(r)));
-           },
-           "query"_a, "k"_a, "with_metadata"_a)
-      .def("search_batch",
-           [](const Collection& c, const Matrix& queries, int k, bool with_metadata) {
-             if (queries.shape(1) != c.dim()) {
-               Raise(Status::InvalidArgument(
-                   "dimension mismatch: collection '" + c.name() + "' expects " +
-                   std::to_string(c.dim()) + ", got queries of " + std::to_string(queries.shape(1))));
-             }
-             SearchOptions o;
-             o.k = k;
-             o.with_metadata = with_metadata;
-             Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
-             {
-               nb::gil_scoped_release release;
-               r = c.SearchBatch(Span(queries), o);
-             }
-             auto all = Unwrap(std::move(r));
-             std::vector<std::vector<RawHit>> out;
-             out.reserve(all.size());
-             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
-             return out;
-           },
-           "queries"_a, "k"_a, "with_metadata"_a)
+      .def(
+          "scroll",
+          [](const Collection& c, const std::string& after, size_t limit) {
+            ScrollOptions o;
+            o.after = after;
+            o.limit = limit;
+            o.with_metadata = false;
+            Result<ScrollPage> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.Scroll(o);
+            }
+            auto page = Unwrap(std::move(r));
+            std::vector<std::string> ids;
+            ids.reserve(page.points.size());
+            for (auto& p : page.points) ids.push_back(std::move(p.id));
+            return std::make_tuple(std::move(ids), std::move(page.next_after));
+          },
+          "after"_a, "limit"_a)
+      .def(
+          "search",
+          [](const Collection& c, const Vector& query, int k, bool with_metadata) {
+            SearchOptions o;
+            o.k = k;
+            o.with_metadata = with_metadata;
+            Result<std::vector<Hit>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.Search(Span(query), o);
+            }
+            return ToRaw(Unwrap(std::move(r)));
+          },
+          "query"_a, "k"_a, "with_metadata"_a)
+      .def(
+          "search_batch",
+          [](const Collection& c, const Matrix& queries, int k, bool with_metadata) {
+            if (queries.shape(1) != c.dim()) {
+              Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
+                                            "' expects " + std::to_string(c.dim()) +
+                                            ", got queries of " +
+                                            std::to_string(queries.shape(1))));
+            }
+            SearchOptions o;
+            o.k = k;
+            o.with_metadata = with_metadata;
+            Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.SearchBatch(Span(queries), o);
+            }
+            auto all = Unwrap(std::move(r));
+            std::vector<std::vector<RawHit>> out;
+            out.reserve(all.size());
+            for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
+            return out;
+          },
+          "queries"_a, "k"_a, "with_metadata"_a)
       .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
-      .def("flush", [](Collection& c) {
-        Status s;
-        {
-          nb::gil_scoped_release release;
-          s = c.Flush();
-        }
-        Check(s);
-      })
+      .def("flush",
+           [](Collection& c) {
+             Status s;
+             {
+               nb::gil_scoped_release release;
+               s = c.Flush();
+             }
+             Check(s);
+           })
       .def("compact", [](Collection& c) {
         Status s;
         {
@@ -273,25 +285,28 @@ NB_MODULE(_core, m) {
           },
           "path"_a.none(), "sync"_a)
       .def_prop_ro("path", &Database::path)
-      .def("close", [](Database& db) {
-        Status s;
-        {
-          nb::gil_scoped_release release;
-          s = db.Close();
-        }
-        Check(s);
-      })
-      .def("create_collection",
-           [](Database& db, const std::string& name, uint32_t dim, const std::string& metric) {
-             auto mt = Unwrap(ParseMetric(metric));
-             return CheckedCollection(db.CreateCollection(name, dim, mt));
-           },
-           "name"_a, "dim"_a, "metric"_a)
-      .def("get_collection",
-           [](Database& db, const std::string& name) {
-             return CheckedCollection(db.GetCollection(name));
-           },
-           "name"_a)
+      .def("close",
+           [](Database& db) {
+             Status s;
+             {
+               nb::gil_scoped_release release;
+               s = db.Close();
+             }
+             Check(s);
+           })
+      .def(
+          "create_collection",
+          [](Database& db, const std::string& name, uint32_t dim, const std::string& metric) {
+            auto mt = Unwrap(ParseMetric(metric));
+            return CheckedCollection(db.CreateCollection(name, dim, mt));
+          },
+          "name"_a, "dim"_a, "metric"_a)
+      .def(
+          "get_collection",
+          [](Database& db, const std::string& name) {
+            return CheckedCollection(db.GetCollection(name));
+          },
+          "name"_a)
       .def("list_collections",
            [](Database& db) {
              Check(db.CheckUsable());
@@ -299,9 +314,9 @@ NB_MODULE(_core, m) {
              for (const auto& i : db.ListCollections()) out.push_back(InfoDict(i));
              return out;
            })
-      .def("drop_collection",
-           [](Database& db, const std::string& name) { Check(db.DropCollection(name)); },
-           "name"_a);
+      .def(
+          "drop_collection",
+          [](Database& db, const std::string& name) { Check(db.DropCollection(name)); }, "name"_a);
 }
 
 }  // namespace nearstore::python

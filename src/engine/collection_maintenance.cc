@@ -130,8 +130,12 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   NEARSTORE_ASSIGN_OR_RETURN(auto segment,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
 
-  storage::SegmentEntry entry{file_name, rows, b.tombstone_seqs.size(),
-                              segment->view().min_seq(), segment->view().max_seq(), size_bytes};
+  storage::SegmentEntry entry{file_name,
+                              rows,
+                              b.tombstone_seqs.size(),
+                              segment->view().min_seq(),
+                              segment->view().max_seq(),
+                              size_bytes};
   const uint64_t next_file = next_file_.load();
   NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
     c.segments.push_back(entry);
@@ -186,8 +190,8 @@ bool CollectionImpl::CompactionWanted() const {
   }
   if (segments == 0) return false;
   return segments > ctx_.options.compaction_max_segments ||
-         (dead > 0 && static_cast<double>(dead) >= ctx_.options.compaction_dead_fraction *
-                                                        static_cast<double>(rows));
+         (dead > 0 && static_cast<double>(dead) >=
+                          ctx_.options.compaction_dead_fraction * static_cast<double>(rows));
 }
 
 Status CollectionImpl::CompactNow() {
@@ -251,7 +255,8 @@ Status CollectionImpl::CompactNow() {
     version_ = std::move(v);
   }
   for (const auto& in : inputs) {
-    (void)ctx_.env->RemoveFile(storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid
+    (void)ctx_.env->RemoveFile(
+        storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid
   }
   return Status::Ok();
 }
@@ -263,9 +268,8 @@ Status CollectionImpl::Flush() {
   // concurrent writers freeze meanwhile: under steady writes frozen_ may never be empty.
   // A drop skips pending seals (Shutdown wakes this wait).
   const uint64_t target = frozen_total_;
-  seal_cv_.wait(lock, [&] {
-    return sealed_total_ >= target || !background_error_.ok() || dropped_.load();
-  });
+  seal_cv_.wait(
+      lock, [&] { return sealed_total_ >= target || !background_error_.ok() || dropped_.load(); });
   if (dropped_.load()) return CheckOpen();
   return background_error_;
 }

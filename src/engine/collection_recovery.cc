@@ -46,8 +46,8 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Create(
   c->wal_number_ = entry.min_wal;
   c->next_file_ = entry.min_wal + 1;
   NEARSTORE_ASSIGN_OR_RETURN(
-      c->wal_, storage::WalWriter::Create(c->ctx_.env, storage::JoinPath(c->ctx_.dir,
-                                                                         WalFileName(c->wal_number_))));
+      c->wal_, storage::WalWriter::Create(
+                   c->ctx_.env, storage::JoinPath(c->ctx_.dir, WalFileName(c->wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(c->ctx_.env->SyncDir(c->ctx_.dir));
   return c;
 }
@@ -83,7 +83,8 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
     }
     if (v.rows() + v.tombstones() > 0 && v.min_seq() <= prev_max_seq && !sources.empty()) {
       // Segments are in sequence order; an overlap means the manifest is not ours.
-      return Status::Corruption("segment '" + path + "' overlaps the sequence numbers of the one before it");
+      return Status::Corruption("segment '" + path +
+                                "' overlaps the sequence numbers of the one before it");
     }
     // Replay rows and tombstones in sequence order: each newer version of an id (or its
     // delete) ends the life of the older row.
@@ -152,7 +153,8 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
     NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->MapFile(path));
     NEARSTORE_ASSIGN_OR_RETURN(auto contents, storage::ParseWal(file->data(), path));
     if ((contents.torn_tail || contents.torn_header) && !last) {
-      return Status::Corruption("write-ahead log '" + path + "' ends in a partial record (at offset " +
+      return Status::Corruption("write-ahead log '" + path +
+                                "' ends in a partial record (at offset " +
                                 std::to_string(contents.valid_size) +
                                 ") but is not the newest log: it was complete once");
     }
@@ -191,7 +193,8 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
   // New writes go to a new log; what was replayed is frozen and sealed in the background.
   wal_number_ = next_file_.fetch_add(1);
   NEARSTORE_ASSIGN_OR_RETURN(
-      wal_, storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(wal_number_))));
+      wal_,
+      storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
   visible_seq_ = next_seq_ - 1;
   bool replayed_anything;
@@ -205,11 +208,12 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
     // checks it), so the numbers the no-op records took are recorded as sealed first.
     if (next_seq_ - 1 > entry.last_sealed_seq) {
       const uint64_t sealed = next_seq_ - 1, min_wal = wal_number_, next_file = next_file_.load();
-      NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
-        c.last_sealed_seq = std::max(c.last_sealed_seq, sealed);
-        c.min_wal = std::max(c.min_wal, min_wal);
-        c.next_file = next_file;
-      }));
+      NEARSTORE_RETURN_IF_ERROR(
+          ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+            c.last_sealed_seq = std::max(c.last_sealed_seq, sealed);
+            c.min_wal = std::max(c.min_wal, min_wal);
+            c.next_file = next_file;
+          }));
     }
     for (uint64_t number : wals) {
       const std::string path = storage::JoinPath(ctx_.dir, WalFileName(number));

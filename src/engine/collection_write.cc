@@ -33,7 +33,9 @@ Status CollectionImpl::CheckOpen() const {
   return Status::Ok();
 }
 
-Status CollectionImpl::Upsert(const Point& point) { return Upsert(std::span<const Point>(&point, 1)); }
+Status CollectionImpl::Upsert(const Point& point) {
+  return Upsert(std::span<const Point>(&point, 1));
+}
 
 Status CollectionImpl::Upsert(std::span<const Point> points) {
   WriteOp op;
@@ -58,11 +60,10 @@ Status CollectionImpl::UpsertColumns(std::span<const std::string> ids,
                                      std::span<const float> vectors,
                                      std::span<const std::string> metadata) {
   if (vectors.size() != ids.size() * dim_) {
-    return Status::InvalidArgument("dimension mismatch: collection '" + name_ + "' expects " +
-                                   std::to_string(ids.size()) + " vectors of " +
-                                   std::to_string(dim_) + " floats (" +
-                                   std::to_string(ids.size() * dim_) + " values), got " +
-                                   std::to_string(vectors.size()) + " values");
+    return Status::InvalidArgument(
+        "dimension mismatch: collection '" + name_ + "' expects " + std::to_string(ids.size()) +
+        " vectors of " + std::to_string(dim_) + " floats (" + std::to_string(ids.size() * dim_) +
+        " values), got " + std::to_string(vectors.size()) + " values");
   }
   if (!metadata.empty() && metadata.size() != ids.size()) {
     return Status::InvalidArgument("got " + std::to_string(metadata.size()) +
@@ -258,8 +259,9 @@ Status CollectionImpl::RotateLog() {
   // The old log must be durable before it counts as complete (kNoSync never synced it).
   NEARSTORE_RETURN_IF_ERROR(wal_->Sync());
   const uint64_t number = next_file_.fetch_add(1);
-  NEARSTORE_ASSIGN_OR_RETURN(auto wal,
-                             storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(number))));
+  NEARSTORE_ASSIGN_OR_RETURN(
+      auto wal,
+      storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(number))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
   NEARSTORE_RETURN_IF_ERROR(wal_->Close());
   wal_ = std::move(wal);
@@ -330,7 +332,8 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
         if (it != index_.end()) {
           found = true;
           const RowRef old = it->second;
-          if (!op.has_vector) vec.assign(old.source->Vector(old.row), old.source->Vector(old.row) + dim_);
+          if (!op.has_vector)
+            vec.assign(old.source->Vector(old.row), old.source->Vector(old.row) + dim_);
           if (!op.has_metadata) meta = old.source->Metadata(old.row);
         }
       }

@@ -11,7 +11,8 @@ namespace nearstore {
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                  const DatabaseOptions& options) {
   if (path.empty()) {
-    return Status::InvalidArgument("database path is empty; pass a directory, or use OpenInMemory()");
+    return Status::InvalidArgument(
+        "database path is empty; pass a directory, or use OpenInMemory()");
   }
   return engine::DatabaseImpl::OpenWith(path, options, nullptr);
 }
@@ -62,7 +63,8 @@ Result<std::unique_ptr<Database>> DatabaseImpl::OpenWith(const std::string& path
 
 Status DatabaseImpl::Recover() {
   NEARSTORE_RETURN_IF_ERROR(env_->CreateDirs(path_));
-  NEARSTORE_ASSIGN_OR_RETURN(lock_, env_->LockFile(storage::JoinPath(path_, storage::kLockFileName)));
+  NEARSTORE_ASSIGN_OR_RETURN(lock_,
+                             env_->LockFile(storage::JoinPath(path_, storage::kLockFileName)));
   auto read = storage::ReadManifest(env_, path_);
   storage::Manifest manifest;
   if (read.ok()) {
@@ -115,8 +117,9 @@ CollectionImpl::Context DatabaseImpl::ContextFor(const storage::CollectionEntry&
 
 Status DatabaseImpl::CheckOpen() const {
   if (closed_) {
-    return Status::FailedPrecondition(display_path_.empty() ? std::string("in-memory database is closed")
-                                                            : "database '" + display_path_ + "' is closed");
+    return Status::FailedPrecondition(display_path_.empty()
+                                          ? std::string("in-memory database is closed")
+                                          : "database '" + display_path_ + "' is closed");
   }
   return Status::Ok();
 }
@@ -179,9 +182,9 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(std::string_view
   if (it == collections_.end()) {
     std::string known;
     for (const auto& [n, c] : collections_) known += (known.empty() ? "" : ", ") + n;
-    return Status::NotFound("collection '" + std::string(name) + "' does not exist" +
-                            (known.empty() ? " (the database has none)"
-                                           : " (existing: " + known + ")"));
+    return Status::NotFound(
+        "collection '" + std::string(name) + "' does not exist" +
+        (known.empty() ? " (the database has none)" : " (existing: " + known + ")"));
   }
   return std::shared_ptr<Collection>(it->second);
 }

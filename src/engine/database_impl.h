@@ -19,7 +19,8 @@ class DatabaseImpl final : public Database {
  public:
   // `owned_env` is set for in-memory databases (then env == owned_env.get()).
   [[nodiscard]] static Result<std::unique_ptr<Database>> OpenWith(
-      const std::string& path, const DatabaseOptions& options, std::unique_ptr<storage::Env> owned_env);
+      const std::string& path, const DatabaseOptions& options,
+      std::unique_ptr<storage::Env> owned_env);
   ~DatabaseImpl() override;
 
   Status Close() override;

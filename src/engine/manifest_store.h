@@ -44,7 +44,8 @@ class ManifestStore {
           return Status::Ok();
         }
       }
-      return Status::NotFound("collection #" + std::to_string(id) + " is no longer in the manifest");
+      return Status::NotFound("collection #" + std::to_string(id) +
+                              " is no longer in the manifest");
     });
   }
 

@@ -7,8 +7,8 @@ namespace nearstore::engine {
 
 struct Memtable::Chunk {
   explicit Chunk(uint32_t dim)
-      : vectors(static_cast<float*>(::operator new[](sizeof(float) * dim * kChunkRows,
-                                                     std::align_val_t{64}))) {
+      : vectors(static_cast<float*>(
+            ::operator new[](sizeof(float) * dim * kChunkRows, std::align_val_t{64}))) {
     for (auto& d : deleted_at) d.store(kNeverDeleted, std::memory_order_relaxed);
   }
   ~Chunk() { ::operator delete[](vectors, std::align_val_t{64}); }
@@ -56,7 +56,8 @@ std::atomic<uint64_t>& Memtable::DeletedAt(uint64_t row) const {
 
 void Memtable::Blocks(uint64_t num_rows, std::vector<VectorBlock>* out) const {
   for (uint64_t first = 0; first < num_rows; first += kChunkRows) {
-    out->push_back({first, std::min(kChunkRows, num_rows - first), chunks_[first / kChunkRows]->vectors});
+    out->push_back(
+        {first, std::min(kChunkRows, num_rows - first), chunks_[first / kChunkRows]->vectors});
   }
 }
 

@@ -55,7 +55,8 @@ Result<WriteOp> DecodeWriteOp(std::string_view payload, uint32_t dim, const std:
   if (type < 1 || type > 3) return corrupt("unknown operation type " + std::to_string(type));
   op.type = static_cast<OpType>(type);
   if (rec_dim != dim) {
-    return corrupt("dimension " + std::to_string(rec_dim) + ", collection has " + std::to_string(dim));
+    return corrupt("dimension " + std::to_string(rec_dim) + ", collection has " +
+                   std::to_string(dim));
   }
   if (count > r.remaining() / 2) return corrupt("count " + std::to_string(count) + " too large");
   if (op.type == OpType::kUpdate) {

@@ -10,13 +10,20 @@
 
 namespace nearstore::storage {
 
-static_assert(std::endian::native == std::endian::little,
-              "nearstore's formats are little-endian and so far only little-endian hosts are supported");
+static_assert(
+    std::endian::native == std::endian::little,
+    "nearstore's formats are little-endian and so far only little-endian hosts are supported");
 
 inline void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
-inline void PutU16(std::string& out, uint16_t v) { out.append(reinterpret_cast<const char*>(&v), 2); }
-inline void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-inline void PutU64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+inline void PutU16(std::string& out, uint16_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 2);
+}
+inline void PutU32(std::string& out, uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
+inline void PutU64(std::string& out, uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
 inline void PutBytes(std::string& out, const void* p, size_t n) {
   out.append(static_cast<const char*>(p), n);
 }

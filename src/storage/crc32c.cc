@@ -20,7 +20,7 @@ constexpr std::array<uint32_t, 256> MakeTable() {
 constexpr std::array<uint32_t, 256> kTable = MakeTable();
 
 __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const void* data, size_t n,
-                                                         uint32_t crc) {
+                                                          uint32_t crc) {
   const auto* p = static_cast<const unsigned char*>(data);
   uint64_t c = ~crc;
   while (n >= 8) {
@@ -40,9 +40,7 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const void* data, size
 }
 
 using CrcFn = uint32_t (*)(const void*, size_t, uint32_t);
-CrcFn ChooseCrc() {
-  return __builtin_cpu_supports("sse4.2") ? &Crc32cHardware : &Crc32cPortable;
-}
+CrcFn ChooseCrc() { return __builtin_cpu_supports("sse4.2") ? &Crc32cHardware : &Crc32cPortable; }
 
 }  // namespace
 

@@ -22,14 +22,10 @@ json SegmentToJson(const SegmentEntry& s) {
 json CollectionToJson(const CollectionEntry& c) {
   json segments = json::array();
   for (const auto& s : c.segments) segments.push_back(SegmentToJson(s));
-  return {{"name", c.name},
-          {"id", c.id},
-          {"dir", c.dir},
-          {"dim", c.dim},
-          {"metric", c.metric},
-          {"next_file", c.next_file},
-          {"min_wal", c.min_wal},
-          {"last_sealed_seq", c.last_sealed_seq},
+  return {{"name", c.name},       {"id", c.id},
+          {"dir", c.dir},         {"dim", c.dim},
+          {"metric", c.metric},   {"next_file", c.next_file},
+          {"min_wal", c.min_wal}, {"last_sealed_seq", c.last_sealed_seq},
           {"segments", segments}};
 }
 
@@ -44,8 +40,8 @@ std::string EncodeManifest(const Manifest& manifest) {
   json collections = json::array();
   for (const auto& c : manifest.collections) collections.push_back(CollectionToJson(c));
   const std::string payload =
-      json{{"next_collection_id", manifest.next_collection_id}, {"collections", collections}}
-          .dump(1);
+      json{{"next_collection_id", manifest.next_collection_id}, {"collections", collections}}.dump(
+          1);
   std::string out;
   PutBytes(out, kManifestMagic, sizeof(kManifestMagic));
   PutU32(out, kManifestFormatVersion);

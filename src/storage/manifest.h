@@ -29,13 +29,13 @@ struct SegmentEntry {
 
 struct CollectionEntry {
   std::string name;
-  uint64_t id = 0;       // unique for the life of the database, names the directory
-  std::string dir;       // e.g. "c000001"
+  uint64_t id = 0;  // unique for the life of the database, names the directory
+  std::string dir;  // e.g. "c000001"
   uint32_t dim = 0;
-  std::string metric;    // "cosine" | "l2" | "dot"
-  uint64_t next_file = 1;       // next number for a WAL or segment file
-  uint64_t min_wal = 0;         // WAL files numbered below this are fully sealed
-  uint64_t last_sealed_seq = 0; // every write up to this sequence number is in a segment
+  std::string metric;                  // "cosine" | "l2" | "dot"
+  uint64_t next_file = 1;              // next number for a WAL or segment file
+  uint64_t min_wal = 0;                // WAL files numbered below this are fully sealed
+  uint64_t last_sealed_seq = 0;        // every write up to this sequence number is in a segment
   std::vector<SegmentEntry> segments;  // oldest first
 };
 

@@ -70,9 +70,7 @@ class PosixMappedFile final : public MappedFile {
   ~PosixMappedFile() override {
     if (base_ != nullptr) ::munmap(base_, size_);
   }
-  std::string_view data() const override {
-    return {static_cast<const char*>(base_), size_};
-  }
+  std::string_view data() const override { return {static_cast<const char*>(base_), size_}; }
 
  private:
   void* base_;

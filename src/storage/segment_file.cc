@@ -25,15 +25,15 @@ enum Section : size_t {
   kNumSections
 };
 constexpr const char* kSectionNames[kNumSections] = {
-    "vectors",       "sequence numbers", "id offsets",          "ids",
-    "metadata offsets", "metadata",      "tombstone sequences", "tombstone id offsets",
-    "tombstone ids"};
+    "vectors",  "sequence numbers",    "id offsets",           "ids",          "metadata offsets",
+    "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids"};
 
 // Fixed fields (56 bytes) + section table (24 bytes per section) + header checksum (4) + pad.
 constexpr size_t kFixedFields = 56;
 constexpr size_t kSectionEntrySize = 24;
 constexpr size_t kHeaderCrcOffset = kFixedFields + kNumSections * kSectionEntrySize;
-constexpr size_t kHeaderSize = (kHeaderCrcOffset + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
+constexpr size_t kHeaderSize =
+    (kHeaderCrcOffset + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
 
 size_t AlignUp(size_t n) { return (n + kSectionAlign - 1) / kSectionAlign * kSectionAlign; }
 
@@ -142,9 +142,15 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   const uint64_t max_rows = data.size() / 8;
   if (v.rows_ > max_rows || v.tombstones_ > max_rows) return corrupt("row counts exceed file size");
   constexpr uint64_t kAnySize = UINT64_MAX;  // string bytes: checked through their offsets
-  const uint64_t expected[kNumSections] = {
-      v.rows_ * v.dim_ * 4, v.rows_ * 8,           (v.rows_ + 1) * 8, kAnySize, (v.rows_ + 1) * 8,
-      kAnySize,             v.tombstones_ * 8, (v.tombstones_ + 1) * 8, kAnySize};
+  const uint64_t expected[kNumSections] = {v.rows_ * v.dim_ * 4,
+                                           v.rows_ * 8,
+                                           (v.rows_ + 1) * 8,
+                                           kAnySize,
+                                           (v.rows_ + 1) * 8,
+                                           kAnySize,
+                                           v.tombstones_ * 8,
+                                           (v.tombstones_ + 1) * 8,
+                                           kAnySize};
   const char* base[kNumSections];
   uint64_t size[kNumSections];
   uint64_t prev_end = kHeaderSize;
@@ -154,9 +160,9 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
     const std::string name = kSectionNames[i];
     if (off % kSectionAlign != 0 || off < prev_end || off > data.size() ||
         len > data.size() - off) {
-      return corrupt("section '" + name + "' lies outside the file (offset " +
-                     std::to_string(off) + ", " + std::to_string(len) + " bytes, file " +
-                     std::to_string(data.size()) + " bytes)");
+      return corrupt("section '" + name + "' lies outside the file (offset " + std::to_string(off) +
+                     ", " + std::to_string(len) + " bytes, file " + std::to_string(data.size()) +
+                     " bytes)");
     }
     if (!all_zero(prev_end, off)) {
       return corrupt("padding before section '" + name + "' is not zero");
@@ -210,7 +216,8 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   uint64_t prev = 0;
   for (uint64_t r = 0; r < v.rows_; ++r) {
     const uint64_t s = v.seq(r);
-    if (s < prev || s < v.min_seq_ || s > v.max_seq_) return corrupt("sequence numbers out of order");
+    if (s < prev || s < v.min_seq_ || s > v.max_seq_)
+      return corrupt("sequence numbers out of order");
     prev = s;
   }
   return v;

@@ -21,13 +21,13 @@ inline constexpr uint32_t kSegmentMaxDim = 1u << 16;
 // What a segment is made from. Spans are borrowed for the duration of EncodeSegment.
 struct SegmentColumns {
   uint32_t dim = 0;
-  uint32_t metric = 0;  // informational (the engine's enum value)
-  std::span<const float> vectors;              // rows * dim
-  std::span<const uint64_t> seqs;              // rows
-  std::span<const std::string_view> ids;       // rows
-  std::span<const std::string_view> metadata;  // rows
-  std::span<const uint64_t> tombstone_seqs;          // tombstones
-  std::span<const std::string_view> tombstone_ids;   // tombstones
+  uint32_t metric = 0;                              // informational (the engine's enum value)
+  std::span<const float> vectors;                   // rows * dim
+  std::span<const uint64_t> seqs;                   // rows
+  std::span<const std::string_view> ids;            // rows
+  std::span<const std::string_view> metadata;       // rows
+  std::span<const uint64_t> tombstone_seqs;         // tombstones
+  std::span<const std::string_view> tombstone_ids;  // tombstones
 };
 
 // Builds the bytes of a segment file.

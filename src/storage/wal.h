@@ -29,14 +29,16 @@ class WalWriter {
   [[nodiscard]] static Result<std::unique_ptr<WalWriter>> Create(Env* env, const std::string& path);
   // Reopens an existing log (already replayed and trimmed to its valid size) to append to it.
   [[nodiscard]] static Result<std::unique_ptr<WalWriter>> OpenForAppend(Env* env,
-                                                                      const std::string& path);
+                                                                        const std::string& path);
 
   // Appends the framing of one record with this payload to `out`, so that several records
   // can reach the file in one write.
   static void EncodeRecord(std::string_view payload, std::string* out);
 
   // Appends already framed records (no sync).
-  [[nodiscard]] Status Append(std::string_view framed_records) { return file_->Append(framed_records); }
+  [[nodiscard]] Status Append(std::string_view framed_records) {
+    return file_->Append(framed_records);
+  }
   [[nodiscard]] Status Sync() { return file_->Sync(); }
   [[nodiscard]] Status Close() { return file_->Close(); }
   uint64_t Size() const { return file_->Size(); }

@@ -9,7 +9,8 @@ namespace nearstore {
 namespace {
 
 std::string TempDir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("nearstore_" + name + "_" + std::to_string(::getpid()));
+  auto p = std::filesystem::temp_directory_path() /
+           ("nearstore_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   return p.string();
 }
