@@ -17,6 +17,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture
+def db():
+    """A fresh in-memory database, closed after the test."""
+    import nearstore
+
+    d = nearstore.open()
+    yield d
+    d.close()
+
+
+@pytest.fixture(params=["cosine", "l2", "dot"])
+def metric(request):
+    return request.param
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import nearstore
 import numpy as np
 import pytest
 from brute_force import stored_vector
+from error_checks import check_error, raises
 from nearstore import (
-    Error,
     InvalidArgumentError,
 )
 
 METRICS = ["cosine", "l2", "dot"]
-
-
-@pytest.fixture
-def db():
-    d = nearstore.open()
-    yield d
-    d.close()
-
-
-@pytest.fixture(params=METRICS)
-def metric(request):
-    return request.param
-
-
-def raises(cls, builtin, pattern):
-    """pytest.raises for a nearstore error: the class, its built-in base, and the message."""
-    assert issubclass(cls, Error) and issubclass(cls, builtin)
-    return pytest.raises(cls, match=pattern)
-
-
-def check_error(excinfo, builtin):
-    e = excinfo.value
-    assert isinstance(e, Error)
-    assert isinstance(e, builtin)
-    assert str(e), "the message must not be empty"
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from nearstore import BusyError, Error
 METRICS = ["cosine", "l2", "dot"]
 
 
-
 def snapshot(col):
     """Everything observable about a collection: ids, vectors, metadata, count."""
     ids = list(col.ids(page_size=7))

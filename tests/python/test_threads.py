@@ -367,11 +367,7 @@ def race(tmp_path, call, end, trials):
 
 @pytest.mark.parametrize(
     "name",
-    [
-        n
-        for n in RACING_CALLS
-        if n != "flush"
-    ],
+    [n for n in RACING_CALLS if n != "flush"],
 )
 def test_calls_racing_drop_collection(ram_dir, name):
     race(ram_dir, RACING_CALLS[name], "drop", trials=30 if name == "compact" else 10)
