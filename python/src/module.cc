@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "nearstore/nearstore.h"
 
@@ -273,9 +274,14 @@ NB_MODULE(_core, m) {
   nb::class_<Database>(m, "Database")
       .def_static(
           "open",
-          [](std::optional<std::string> path, bool sync) {
+          [](std::optional<std::string> path, bool sync, int threads) {
+            if (threads < 0) {
+              Check(Status::InvalidArgument("threads must be 0 (every core) or more, got " +
+                                            std::to_string(threads)));
+            }
             DatabaseOptions o;
             o.durability = sync ? Durability::kSync : Durability::kNoSync;
+            o.search_threads = threads;
             Result<std::unique_ptr<Database>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -283,7 +289,7 @@ NB_MODULE(_core, m) {
             }
             return std::shared_ptr<Database>(Unwrap(std::move(r)));
           },
-          "path"_a.none(), "sync"_a)
+          "path"_a.none(), "sync"_a, "threads"_a)
       .def_prop_ro("path", &Database::path)
       .def("close",
            [](Database& db) {

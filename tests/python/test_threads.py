@@ -124,6 +124,34 @@ def test_parallel_searches_while_one_thread_inserts(tmp_path, metric):
         assert hits[-1].distance >= kth_after - tol(kth_after)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_cap_gives_the_brute_force_answer(tmp_path, threads):
+    """open(threads=N) caps the threads of one search; the answer is the same whatever N is.
+    40,000 rows: large enough that one query's scan is split between threads when allowed."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((40_000, DIM)).astype(np.float32)
+    ids = [f"p{i}" for i in range(len(x))]
+    queries = rng.standard_normal((5, DIM)).astype(np.float32)
+    with nearstore.open(tmp_path / "db", sync=False, threads=threads) as db:
+        col = db.create_collection("c", dim=DIM, metric="l2")
+        col.upsert(ids, x)
+        col.flush()
+        points = dict(zip(ids, x))
+        batch = col.search_batch(queries, K)
+        for q, hits_of_batch in zip(queries, batch):
+            want = reference_ranking(points, q, "l2")[:K]
+            for hits in (col.search(q, K), hits_of_batch):
+                assert [h.id for h in hits] == [i for i, _ in want]
+                for h, (_, d) in zip(hits, want):
+                    assert abs(h.distance - d) <= tol(d)
+
+
+def test_negative_thread_cap_is_refused(tmp_path):
+    with pytest.raises(nearstore.InvalidArgumentError, match="threads must be 0"):
+        nearstore.open(tmp_path / "db", threads=-1)
+    assert not (tmp_path / "db").exists()  # refused before anything was made
+
+
 def test_parallel_searches_while_one_thread_upserts_updates_and_deletes():
     rng = np.random.default_rng(5)
     pool = [f"id{i:04d}" for i in range(3000)]
