@@ -41,6 +41,8 @@ class Engine(ABC):
     package: str = ""
     #: True for exact (brute-force) search: no knob, recall 1
     exact: bool = False
+    #: False where the engine's API cannot keep one query on one thread (the report marks it)
+    one_thread: bool = True
 
     def __init__(
         self, metric: str, dim: int, params: dict[str, Any], workdir: Path, threads: int

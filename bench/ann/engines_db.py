@@ -224,6 +224,7 @@ class Chroma(Engine):
 
     name = "chromadb"
     package = "chromadb"
+    one_thread = False  # see the module docstring
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -310,6 +311,7 @@ class LanceHnswSq(Engine):
 
     name = "lancedb"
     package = "lancedb"
+    one_thread = False  # see the module docstring
     _TARGET_PARTITION_ROWS = 1_048_576
     _REFINE = 4
 
@@ -397,6 +399,7 @@ class MilvusIvfFlat(Engine):
 
     name = "milvus-lite"
     package = "milvus-lite"
+    one_thread = False  # see the module docstring
     _SEGMENT_ROWS = 100_000  # milvus_lite.constants.MAX_SEGMENT_ROWS
     _INSERT_BYTES = 16 << 20  # rows per insert: well below the 256 MB gRPC message limit
     _BATCH_QUERIES = 4096

@@ -138,6 +138,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "params": args.params,
         "threads": args.threads,
         "exact": cls.exact,
+        "one_thread": cls.one_thread,
+        "queries": int(len(ds.queries)),
+        "query_seconds": args.query_seconds,
+        "min_queries": args.min_queries,
     }
     rss_loaded = rss_mb()
     with tempfile.TemporaryDirectory(prefix=f"ann-{args.engine}-", dir=args.workdir) as work:
