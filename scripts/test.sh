@@ -27,7 +27,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== concurrency tests under ThreadSanitizer"
 cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEARSTORE_WERROR=ON \
   -DNEARSTORE_SANITIZE=thread -DNEARSTORE_BUILD_BENCH=OFF -DNEARSTORE_BUILD_EXAMPLES=OFF >/dev/null
-ninja -C build-tsan -j "$(nproc)" engine_test
+ninja -C build-tsan -j "$(nproc)" engine_test index_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/cpp/engine/engine_test --gtest_filter='*Concurrency*'
+# The HNSW build inserts nodes from several threads at once.
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/cpp/index/index_test
 # The last word, in the form CI reads: everything above passed (set -e stops at a failure).
 echo "== all suites passed"

@@ -1,0 +1,139 @@
+// HnswGraph: a hierarchical navigable small-world graph (Malkov & Yashunin, 2016) over vectors
+// that live elsewhere (a segment's mapped vector section, or a caller's array).
+//
+// Layout, chosen so that a search touches as few cache lines as possible:
+//   - level 0 (every node): one flat array of fixed-size slots, node i at i * (m0 + 1):
+//     slot[0] = number of links, slot[1..] = neighbour ids. One node's links are one or two
+//     cache lines, found without indirection;
+//   - upper levels (about 1/m of the nodes): per node an offset into one pool of slots of
+//     (m + 1) entries per level, same shape as level 0;
+//   - one byte per node: its top level.
+// The arrays are either owned (after Build) or borrowed from a mapped file (View), so a sealed
+// segment's graph is searched in place, without loading or rebuilding it on open.
+//
+// Distances inside the graph are "ranking distances", smaller is closer: squared Euclidean for
+// kL2, minus the inner product for kInnerProduct (cosine on normalised vectors, and dot).
+//
+// Thread-safety: a built or viewed graph is immutable; any number of threads may Search it at
+// once, each with its own SearchScratch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/visited_set.h"
+#include "nearstore/status.h"
+
+namespace nearstore::index {
+
+enum class GraphMetric : uint32_t { kL2 = 0, kInnerProduct = 1 };
+
+struct HnswParams {
+  // Links per node on the upper levels; level 0 keeps up to 2 * m (as the paper advises).
+  uint32_t m = 16;
+  // Candidate list size while linking a new node: higher builds slower and finds better links.
+  uint32_t ef_construction = 200;
+  // Seeds each node's level (a hash of the seed and the node id, so levels do not depend on
+  // thread scheduling).
+  uint64_t seed = 0x6e656172;  // "near"
+};
+
+// Limits a graph must respect (checked by Build and by View).
+inline constexpr uint32_t kHnswMaxM = 256;
+inline constexpr uint32_t kHnswMaxLevel = 32;
+
+struct Neighbor {
+  float distance;  // ranking distance
+  uint32_t node;
+};
+
+// A node a search may return. Nodes refused still route the search (a deleted point keeps the
+// graph connected until compaction rebuilds it). Called from the searching thread only.
+using AcceptFn = std::function<bool(uint32_t node)>;
+
+// Per-thread search state, reused between searches so the search path does not allocate once
+// warm: the visited set and the two heaps.
+struct SearchScratch {
+  VisitedSet visited;
+  std::vector<Neighbor> candidates;  // min-heap by distance: the frontier
+  std::vector<Neighbor> results;     // max-heap by distance: the best ef so far
+};
+
+class HnswGraph {
+ public:
+  HnswGraph() = default;
+  HnswGraph(HnswGraph&&) noexcept = default;
+  HnswGraph& operator=(HnswGraph&&) noexcept = default;
+
+  // Builds the graph of the n rows of `vectors` (n * dim floats, row-major, kept alive by the
+  // caller for every later search) with `threads` threads (1 = the calling thread only).
+  // InvalidArgument for parameters out of range.
+  [[nodiscard]] static Result<HnswGraph> Build(const float* vectors, uint64_t n, uint32_t dim,
+                                               GraphMetric metric, const HnswParams& params,
+                                               int threads);
+
+  // The graph's bytes (format in docs/FORMATS.md, "HNSW graph"), to be stored by the caller.
+  std::string Encode() const;
+
+  // A graph over `bytes` (which the caller keeps alive), validated: every count, level and link
+  // in range, so that a damaged file can never make a search read out of bounds. Corruption
+  // naming `path` otherwise. `n` is the number of rows the graph must cover.
+  [[nodiscard]] static Result<HnswGraph> View(std::string_view bytes, uint64_t n, uint32_t dim,
+                                              GraphMetric metric, const std::string& path);
+
+  // The (up to) k nearest accepted nodes to `query`, closest first (ties by node id), exploring
+  // with a candidate list of max(ef, k). `vectors` are the rows the graph was built on.
+  void Search(const float* vectors, const float* query, size_t k, size_t ef, const AcceptFn* accept,
+              SearchScratch* scratch, std::vector<Neighbor>* out) const;
+
+  uint64_t size() const { return n_; }
+  uint32_t m() const { return m_; }
+  uint32_t max_level() const { return max_level_; }
+  uint32_t entry_point() const { return entry_; }
+  // Bytes of the graph's arrays (the memory a collection reports for its graph).
+  uint64_t memory_bytes() const;
+
+  // Level-`level` links of `node` (level <= the node's level). For tests and tools.
+  std::span<const uint32_t> Links(uint32_t node, uint32_t level) const;
+  uint32_t Level(uint32_t node) const { return levels_[node]; }
+
+ private:
+  friend class HnswBuilder;
+
+  const uint32_t* Slot(uint32_t node, uint32_t level) const {
+    return level == 0 ? links0_ + static_cast<uint64_t>(node) * (m0_ + 1)
+                      : upper_ + upper_offsets_[node] + (level - 1) * (m_ + 1);
+  }
+  float Distance(const float* a, const float* b) const;
+  // Greedy descent through one upper level: the closest node reachable from `from`.
+  uint32_t Greedy(const float* vectors, const float* query, uint32_t from, float* from_distance,
+                  uint32_t level) const;
+  void SearchLevel0(const float* vectors, const float* query, uint32_t entry, float entry_distance,
+                    size_t ef, const AcceptFn* accept, SearchScratch* scratch) const;
+
+  uint64_t n_ = 0;
+  uint32_t dim_ = 0;
+  GraphMetric metric_ = GraphMetric::kL2;
+  uint32_t m_ = 0, m0_ = 0;
+  uint32_t max_level_ = 0;
+  uint32_t entry_ = 0;
+  uint64_t upper_slots_ = 0;  // entries in the upper pool
+
+  // The arrays: point into owned_* (built) or into the caller's bytes (viewed).
+  const uint8_t* levels_ = nullptr;
+  const uint32_t* links0_ = nullptr;
+  const uint64_t* upper_offsets_ = nullptr;
+  const uint32_t* upper_ = nullptr;
+
+  std::vector<uint8_t> owned_levels_;
+  std::vector<uint32_t> owned_links0_;
+  std::vector<uint64_t> owned_upper_offsets_;
+  std::vector<uint32_t> owned_upper_;
+};
+
+}  // namespace nearstore::index

@@ -1,0 +1,55 @@
+// Pieces shared by the HNSW search (hnsw.cc) and build (hnsw_build.cc): the ranking distance,
+// prefetching, and the two heaps of a graph search.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "index/hnsw.h"
+#include "simd/distance.h"
+
+namespace nearstore::index {
+
+inline constexpr float kInfinity = __builtin_huge_valf();
+
+// Smaller is closer: squared Euclidean, or minus the inner product.
+inline float RankingDistance(GraphMetric metric, const float* a, const float* b, uint32_t dim) {
+  static const simd::KernelTable& kernels = simd::Kernels();
+  return metric == GraphMetric::kL2 ? kernels.l2sq(a, b, dim) : -kernels.dot(a, b, dim);
+}
+
+// Asks for the first cache lines of a row's vector ahead of use (a hint only: never faults).
+inline void PrefetchVector(const float* vectors, uint32_t node, uint32_t dim) {
+  const char* p = reinterpret_cast<const char*>(vectors + static_cast<uint64_t>(node) * dim);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+}
+
+// Closest first; ties by node id so results do not depend on heap order.
+inline bool NearerFirst(const Neighbor& a, const Neighbor& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.node < b.node);
+}
+inline bool FartherFirst(const Neighbor& a, const Neighbor& b) { return NearerFirst(b, a); }
+
+// The frontier: a min-heap (the nearest candidate on top).
+inline void PushFrontier(std::vector<Neighbor>* heap, Neighbor n) {
+  heap->push_back(n);
+  std::push_heap(heap->begin(), heap->end(), FartherFirst);
+}
+inline void PopFrontier(std::vector<Neighbor>* heap) {
+  std::pop_heap(heap->begin(), heap->end(), FartherFirst);
+  heap->pop_back();
+}
+
+// The results: a max-heap (the farthest on top) holding at most `limit`.
+inline void PushBest(std::vector<Neighbor>* heap, Neighbor n, size_t limit) {
+  heap->push_back(n);
+  std::push_heap(heap->begin(), heap->end(), NearerFirst);
+  if (heap->size() > limit) {
+    std::pop_heap(heap->begin(), heap->end(), NearerFirst);
+    heap->pop_back();
+  }
+}
+
+}  // namespace nearstore::index
