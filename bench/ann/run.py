@@ -61,7 +61,7 @@ SUITES: dict[str, dict[str, Any]] = {
             D("clustered", 100_000, 1536, 1000, "cosine"),
             D("clustered", 1_000_000, 128, 1000, "l2"),
         ],
-        "query_seconds": 5.0,
+        "query_seconds": 3.0,
         "min_queries": 100,
         "timeout_s": 2700,
     },
