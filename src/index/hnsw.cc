@@ -177,6 +177,7 @@ Result<HnswGraph> HnswGraph::View(std::string_view bytes, uint64_t n, uint32_t d
   g.n_ = storage::LoadU64(p + 32);
   g.upper_slots_ = storage::LoadU64(p + 40);
   if (g.metric_ != metric || g.dim_ != dim) return Damaged(path, "metric or dimension mismatch");
+  if (n >= (uint64_t{1} << 32)) return Damaged(path, "node ids are 32-bit: too many nodes");
   if (g.n_ != n) {
     return Damaged(path,
                    "covers " + std::to_string(g.n_) + " nodes, expected " + std::to_string(n));
@@ -202,7 +203,10 @@ Result<HnswGraph> HnswGraph::View(std::string_view bytes, uint64_t n, uint32_t d
   for (uint64_t node = 0; node < n; ++node) {
     const uint32_t level = g.levels_[node];
     if (level > g.max_level_) return Damaged(path, "node " + std::to_string(node) + " too high");
-    if (level > 0 && g.upper_offsets_[node] + uint64_t{level} * (g.m_ + 1) > g.upper_slots_) {
+    // Overflow-safe: the offset comes from disk. Level-0 nodes have none (0).
+    const uint64_t offset = g.upper_offsets_[node];
+    const uint64_t slots = uint64_t{level} * (g.m_ + 1);
+    if ((level == 0 && offset != 0) || offset > g.upper_slots_ || slots > g.upper_slots_ - offset) {
       return Damaged(path, "node " + std::to_string(node) + " links outside the pool");
     }
     for (uint32_t l = 0; l <= level; ++l) {

@@ -1,10 +1,10 @@
 // HnswGraph: a hierarchical navigable small-world graph (Malkov & Yashunin, 2016) over vectors
 // that live elsewhere (a segment's mapped vector section, or a caller's array).
 //
-// Layout, chosen so that a search touches as few cache lines as possible:
+// Layout, chosen so that a search touches few cache lines:
 //   - level 0 (every node): one flat array of fixed-size slots, node i at i * (m0 + 1):
-//     slot[0] = number of links, slot[1..] = neighbour ids. One node's links are one or two
-//     cache lines, found without indirection;
+//     slot[0] = number of links, slot[1..] = neighbour ids. One node's links are found without
+//     indirection (132 bytes for m = 16: two or three cache lines);
 //   - upper levels (about 1/m of the nodes): per node an offset into one pool of slots of
 //     (m + 1) entries per level, same shape as level 0;
 //   - one byte per node: its top level.
@@ -82,7 +82,8 @@ class HnswGraph {
 
   // A graph over `bytes` (which the caller keeps alive), validated: every count, level and link
   // in range, so that a damaged file can never make a search read out of bounds. Corruption
-  // naming `path` otherwise. `n` is the number of rows the graph must cover.
+  // naming `path` otherwise. `n` is the number of rows the graph must cover. Validation reads
+  // every link once, so a mapped graph is paged in by its first View.
   [[nodiscard]] static Result<HnswGraph> View(std::string_view bytes, uint64_t n, uint32_t dim,
                                               GraphMetric metric, const std::string& path);
 

@@ -43,7 +43,8 @@ class HnswBuilder {
   HnswBuilder(HnswGraph* g, const float* vectors, const HnswParams& params)
       : g_(*g),
         vectors_(vectors),
-        ef_construction_(params.ef_construction),
+        // Fewer candidates than links would leave lists short for no gain (as hnswlib does).
+        ef_construction_(std::max(params.ef_construction, params.m)),
         locks_(new std::mutex[kLockStripes]) {}
 
   void Insert(uint32_t node, SearchScratch* scratch);
@@ -72,7 +73,8 @@ class HnswBuilder {
   // directions. `candidates` sorted nearest first; writes at most `limit` into `out`.
   void SelectNeighbors(const std::vector<Neighbor>& candidates, uint32_t limit,
                        std::vector<Neighbor>* out) const;
-  void Link(uint32_t from, uint32_t to, uint32_t level);
+  // `distance` is the distance between the two nodes (known to the caller).
+  void Link(uint32_t from, uint32_t to, float distance, uint32_t level);
 
   HnswGraph& g_;
   const float* vectors_;
@@ -148,7 +150,7 @@ void HnswBuilder::SelectNeighbors(const std::vector<Neighbor>& candidates, uint3
 
 // Adds the link from -> to; a full list is re-selected with the heuristic among its links and
 // the new one, from `from`'s point of view.
-void HnswBuilder::Link(uint32_t from, uint32_t to, uint32_t level) {
+void HnswBuilder::Link(uint32_t from, uint32_t to, float distance, uint32_t level) {
   thread_local std::vector<Neighbor> candidates, kept;
   std::lock_guard lock(LockOf(from));
   uint32_t* slot = MutableSlot(from, level);
@@ -161,7 +163,7 @@ void HnswBuilder::Link(uint32_t from, uint32_t to, uint32_t level) {
     return;
   }
   candidates.clear();
-  candidates.push_back({Distance(from, to), to});
+  candidates.push_back({distance, to});
   for (uint32_t i = 1; i <= slot[0]; ++i) candidates.push_back({Distance(from, slot[i]), slot[i]});
   std::sort(candidates.begin(), candidates.end(), NearerFirst);
   SelectNeighbors(candidates, cap, &kept);
@@ -170,7 +172,8 @@ void HnswBuilder::Link(uint32_t from, uint32_t to, uint32_t level) {
 }
 
 void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
-  thread_local std::vector<Neighbor> found, chosen;
+  thread_local std::vector<Neighbor> found;
+  thread_local std::vector<std::vector<Neighbor>> chosen;  // per level
   const uint32_t level = g_.levels_[node];
   std::unique_lock top(top_mu_);
   const uint32_t top_level = g_.max_level_;
@@ -179,20 +182,28 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
 
   float distance = Distance(node, entry);
   for (uint32_t l = top_level; l > level; --l) entry = GreedyDescent(node, entry, &distance, l);
-  for (uint32_t l = std::min(level, top_level) + 1; l-- > 0;) {
+  // Two phases. First every level's neighbours are chosen and the node's own lists written;
+  // only then do other nodes get links to it. Until that second phase no search can reach the
+  // node, so no other insertion can route through its still-empty lower lists and add a link
+  // there that the first phase would overwrite (which would leave that node unreachable).
+  const uint32_t linked_levels = std::min(level, top_level) + 1;
+  if (chosen.size() < linked_levels) chosen.resize(linked_levels);
+  for (uint32_t l = linked_levels; l-- > 0;) {
     SearchLevel(node, entry, distance, l, scratch, &found);
-    SelectNeighbors(found, g_.m_, &chosen);
+    SelectNeighbors(found, g_.m_, &chosen[l]);
     {
       std::lock_guard lock(LockOf(node));
       uint32_t* slot = MutableSlot(node, l);
-      slot[0] = static_cast<uint32_t>(chosen.size());
-      for (size_t i = 0; i < chosen.size(); ++i) slot[i + 1] = chosen[i].node;
+      slot[0] = static_cast<uint32_t>(chosen[l].size());
+      for (size_t i = 0; i < chosen[l].size(); ++i) slot[i + 1] = chosen[l][i].node;
     }
-    for (const Neighbor& nb : chosen) Link(nb.node, node, l);
     if (!found.empty()) {
       entry = found.front().node;
       distance = found.front().distance;
     }
+  }
+  for (uint32_t l = 0; l < linked_levels; ++l) {
+    for (const Neighbor& nb : chosen[l]) Link(nb.node, node, nb.distance, l);
   }
   if (level > top_level) {
     g_.max_level_ = level;
@@ -225,7 +236,7 @@ Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t di
   for (uint64_t i = 0; i < n; ++i) {
     const uint8_t level = DrawLevel(params.seed, i, params.m);
     g.owned_levels_[i] = level;
-    g.owned_upper_offsets_[i] = g.upper_slots_;
+    g.owned_upper_offsets_[i] = level > 0 ? g.upper_slots_ : 0;
     g.upper_slots_ += uint64_t{level} * (g.m_ + 1);
   }
   g.owned_links0_.assign(n * (g.m0_ + 1), 0);

@@ -165,6 +165,44 @@ TEST(HnswGraphTest, LinksAreBoundedDistinctAndNeverSelf) {
   EXPECT_EQ(g->Level(g->entry_point()), g->max_level());
 }
 
+// Nodes of level 0 that a walk from the entry point cannot reach (through every level's links).
+uint64_t Unreachable(const HnswGraph& g) {
+  std::vector<bool> seen(g.size(), false);
+  std::vector<uint32_t> stack{g.entry_point()};
+  seen[g.entry_point()] = true;
+  uint64_t reached = 1;
+  while (!stack.empty()) {
+    const uint32_t node = stack.back();
+    stack.pop_back();
+    for (uint32_t level = 0; level <= g.Level(node); ++level) {
+      for (uint32_t to : g.Links(node, level)) {
+        if (!seen[to]) {
+          seen[to] = true;
+          ++reached;
+          stack.push_back(to);
+        }
+      }
+    }
+  }
+  return g.size() - reached;
+}
+
+TEST(HnswGraphTest, ParallelBuildsStrandNoMoreNodesThanSerialOnes) {
+  // Many threads on a small graph with few links, where one insertion often routes through
+  // another's. Pruning alone strands a few nodes in any HNSW (here 2-4 of 3,000 with one
+  // thread); an insertion whose links are overwritten by a racing one strands more (11-18 per
+  // build before the two-phase insert): the parallel count must stay at the serial one's.
+  const Data data = Clustered(3000, 8, 0, GraphMetric::kL2, 21);
+  for (uint64_t trial = 0; trial < 4; ++trial) {
+    const HnswParams params{.m = 4, .ef_construction = 32, .seed = trial};
+    auto serial = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, params, 1);
+    auto parallel =
+        HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, params, 8);
+    ASSERT_TRUE(serial.ok() && parallel.ok());
+    EXPECT_LE(Unreachable(*parallel), Unreachable(*serial) + 3) << "trial " << trial;
+  }
+}
+
 TEST(HnswGraphTest, OneThreadBuildsAreIdentical) {
   const Data data = Clustered(1500, 12, 0, GraphMetric::kInnerProduct, 9);
   auto a = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kInnerProduct, {}, 1);
@@ -269,6 +307,61 @@ TEST(HnswGraphTest, ViewRefusesEveryDamageItCanSee) {
   std::string bad_magic = good;
   bad_magic[0] ^= 1;
   EXPECT_TRUE(corrupt(bad_magic));
+  EXPECT_TRUE(corrupt(good, uint64_t{1} << 32));  // node ids are 32-bit
+
+  // Levels and the upper pool: a level above the top, the entry point off the top level, an
+  // upper-level offset past the pool or wrapping around 2^64, an offset on a level-0 node.
+  const size_t levels = 48;
+  const size_t offsets = links0 + ((size_t{300} * 9 * 4 + 7) & ~size_t{7});
+  uint32_t top, entry;
+  std::memcpy(&top, good.data() + 24, 4);
+  std::memcpy(&entry, good.data() + 28, 4);
+  uint32_t low = 0, high = 0;  // a level-0 node, and a node with upper levels
+  for (uint32_t i = 0; i < 300; ++i) {
+    if (good[levels + i] == 0) low = i;
+    if (good[levels + i] > 0) high = i;
+  }
+  ASSERT_GT(good[levels + high], 0);
+  std::string bad = good;
+  bad[levels + low] = static_cast<char>(top + 1);
+  EXPECT_TRUE(corrupt(bad)) << "level above the top";
+  bad = good;
+  bad[levels + entry] = 0;
+  EXPECT_TRUE(corrupt(bad)) << "entry point off the top level";
+  for (uint64_t offset : {uint64_t{1} << 40, ~uint64_t{0} - 7}) {
+    bad = good;
+    std::memcpy(bad.data() + offsets + size_t{high} * 8, &offset, 8);
+    EXPECT_TRUE(corrupt(bad)) << "upper offset " << offset;
+  }
+  bad = good;
+  const uint64_t one = 1;
+  std::memcpy(bad.data() + offsets + size_t{low} * 8, &one, 8);
+  EXPECT_TRUE(corrupt(bad)) << "offset on a level-0 node";
+}
+
+TEST(HnswGraphTest, EmptyGraphRoundTrips) {
+  auto built = HnswGraph::Build(nullptr, 0, 4, GraphMetric::kInnerProduct, {}, 2);
+  ASSERT_TRUE(built.ok());
+  Aligned bytes(built->Encode());
+  auto viewed = HnswGraph::View(bytes.view(), 0, 4, GraphMetric::kInnerProduct, "g");
+  ASSERT_TRUE(viewed.ok()) << viewed.status().ToString();
+  EXPECT_EQ(viewed->size(), 0u);
+}
+
+TEST(HnswGraphTest, ARefusingFilterStillFindsTheFewItAccepts) {
+  // Three accepted nodes far from the query: the walk must widen until it reaches all three.
+  const Data data = Clustered(4000, 8, 1, GraphMetric::kL2, 23);
+  auto g = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, {.m = 8}, 2);
+  ASSERT_TRUE(g.ok());
+  const auto far = Exact(data, data.queries.data(), data.n, GraphMetric::kL2);
+  const std::set<uint32_t> wanted{far[far.size() - 1], far[far.size() - 2], far[far.size() - 3]};
+  AcceptFn accept = [&](uint32_t node) { return wanted.count(node) > 0; };
+  SearchScratch scratch;
+  std::vector<Neighbor> found;
+  g->Search(data.base.data(), data.queries.data(), 10, 16, &accept, &scratch, &found);
+  std::set<uint32_t> got;
+  for (const auto& f : found) got.insert(f.node);
+  EXPECT_EQ(got, wanted);
 }
 
 }  // namespace
