@@ -158,7 +158,13 @@ def markdown(doc: dict[str, Any]) -> str:
         "Approximate nearest-neighbour search: nearstore beside its peers, each engine in a process of its own, "
         "on the same machine and in the same run. Made by `bench/ann` (bench/README.md says how it measures).",
         "",
-        f"- **Suite:** `{doc['suite']}`, run {env['date']}, {doc['seconds'] / 60:.0f} minutes.",
+        f"- **Suite:** `{doc['suite']}`, run {env['date']}"
+        # A resumed or report-only run reuses results of earlier runs: its own time says nothing.
+        + (
+            "."
+            if "--resume" in doc["command"] or "--report-only" in doc["command"]
+            else f", {doc['seconds'] / 60:.0f} minutes."
+        ),
         f"- **Command:** `{doc['command']}`",
         f"- **Machine:** {env['cpu']}, {env['cores']} cores, {env['memory_gb']:.0f} GB, {env['os']}; "
         f"Python {env['python']}, numpy {env['numpy']}.",
@@ -170,6 +176,13 @@ def markdown(doc: dict[str, Any]) -> str:
         f"({doc['graph_params']['M']} and {doc['graph_params']['ef_construction']}).",
         "",
     ]
+    if doc.get("pending"):
+        parts += [
+            "**Not measured yet** (the run was cut off or is still going): "
+            + ", ".join(doc["pending"])
+            + ".",
+            "",
+        ]
     parts.append(standing(doc))
     parts.append("## Results per dataset\n")
     for name, results in by_dataset(doc["results"]).items():

@@ -125,7 +125,8 @@ def run_engine(
     if out.exists():
         result = json.loads(out.read_text())
         if proc.returncode == 0 or "error" in result:
-            result["wall_s"] = time.perf_counter() - started
+            result["wall_s"] = time.perf_counter() - started  # kept for --resume
+            out.write_text(json.dumps(result, indent=1) + "\n")
             return result
     tail = log.read_text().strip().splitlines()[-3:]
     return {"engine": engine, "error": f"exit status {proc.returncode}: {' / '.join(tail)}"}
@@ -156,6 +157,11 @@ def main() -> None:
     )
     parser.add_argument("--resume", action="store_true", help="keep the results already in OUT")
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the results already in OUT (a suite still running, or cut off)",
+    )
+    parser.add_argument(
         "--publish", action="store_true", help="write BENCHMARKS.md and docs/benchmarks/"
     )
     args = parser.parse_args()
@@ -174,12 +180,20 @@ def main() -> None:
     started = time.perf_counter()
 
     results = []
+    pending = []  # (dataset, engine) with no result yet, in --report-only
     for spec in specs:
+        if args.report_only and not (args.cache / spec.name / "meta.json").exists():
+            pending += [(spec.name, e) for e in engines]
+            continue
         data_dir = datasets.ensure(spec, args.cache)
         name = json.loads((data_dir / "meta.json").read_text())["name"]
         for i, engine in enumerate(engines, 1):
             out = out_dir / name / f"{engine}.json"
-            if args.resume and out.exists() and "error" not in json.loads(out.read_text()):
+            kept = out.exists() and "error" not in json.loads(out.read_text())
+            if args.report_only and not out.exists():
+                pending.append((name, engine))
+                continue
+            if (args.resume or args.report_only) and (kept or args.report_only):
                 result = json.loads(out.read_text())
             else:
                 print(f"[{name}] {i}/{len(engines)} {engine} ...", flush=True)
@@ -205,6 +219,7 @@ def main() -> None:
         "versions": {engine_package(e): package_version(engine_package(e)) for e in engines},
         "graph_params": {"M": DEFAULT_M, "ef_construction": DEFAULT_EF_CONSTRUCTION},
         "results": results,
+        "pending": [f"{e} on {d}" for d, e in pending],
     }
     if args.publish:
         markdown_path, plots_dir = ROOT / "BENCHMARKS.md", ROOT / "docs" / "benchmarks"
