@@ -1,8 +1,8 @@
 """Runs a named benchmark suite: makes (or reuses) its datasets, measures every engine on each in a
 process of its own, and writes the JSON results, BENCHMARKS.md and the recall-vs-QPS plots.
 
-    python bench/ann/run.py --suite quick                 # a few minutes
-    python bench/ann/run.py --suite full --publish        # under two hours here; updates BENCHMARKS.md
+    python bench/ann/run.py --suite quick                 # about half an hour on 2 cores
+    python bench/ann/run.py --suite full --publish        # ~2.5 hours on 2 cores; BENCHMARKS.md
     python bench/ann/run.py --suite smoke --out /tmp/x    # seconds: that the harness works (CI)
     python bench/ann/run.py --suite quick --engines nearstore-flat,hnswlib --datasets clustered
     python bench/ann/run.py --suite full --max-n 200000   # the full suite's datasets, capped in size
