@@ -218,7 +218,7 @@ def plot(name: str, results: list[dict[str, Any]], path: Path) -> None:
 
     engines = sorted((r for r in results if "error" not in r), key=lambda r: r["engine"])
     colours = plt.get_cmap("tab20")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    fig, axes = plt.subplots(1, 2, figsize=(14.5, 5.2))
     for ax, key, title in (
         (axes[0], "qps_1t", "one thread, one query per call"),
         (axes[1], "qps_all", "all cores, one batch"),
@@ -245,9 +245,11 @@ def plot(name: str, results: list[dict[str, Any]], path: Path) -> None:
         ax.set_ylabel("queries per second")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=8, loc="lower left")
+    # One legend for both panels, outside them, so it hides no curve.
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="center right")
     fig.suptitle(name)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.87, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
