@@ -2,7 +2,7 @@
 process of its own, and writes the JSON results, BENCHMARKS.md and the recall-vs-QPS plots.
 
     python bench/ann/run.py --suite quick                 # about half an hour on 2 cores
-    python bench/ann/run.py --suite full --publish        # ~2.5 hours on 2 cores; BENCHMARKS.md
+    python bench/ann/run.py --suite full --publish        # ~1.5 hours on 2 cores; BENCHMARKS.md
     python bench/ann/run.py --suite smoke --out /tmp/x    # seconds: that the harness works (CI)
     python bench/ann/run.py --suite quick --engines nearstore-flat,hnswlib --datasets clustered
     python bench/ann/run.py --suite full --max-n 200000   # the full suite's datasets, capped in size
