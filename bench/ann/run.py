@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 import bench_datasets as datasets
 import report
 
-from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, ENGINES, package_version
+from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, ENGINES, engine_class, package_version
 
 ROOT = HERE.parents[1]
 D = datasets.DatasetSpec
@@ -241,11 +241,8 @@ def main() -> None:
 
 
 def engine_package(name: str) -> str:
-    """The PyPI package of an engine, read from its adapter without importing the engine itself."""
-    module, cls = ENGINES[name].split(":")
-    import importlib
-
-    return getattr(importlib.import_module(module), cls).package
+    """The PyPI package of an engine (its adapter's module imports no engine at import time)."""
+    return engine_class(name).package
 
 
 if __name__ == "__main__":
