@@ -39,9 +39,15 @@ class Database {
   [[nodiscard]] virtual Status Close() = 0;
 
   // Creates a collection. Name: 1..128 bytes of letters, digits, '_', '-', '.'; dim:
-  // 1..kMaxDimension. AlreadyExists when the name is taken.
+  // 1..kMaxDimension; `index` as documented in IndexOptions (InvalidArgument when out of
+  // range). AlreadyExists when the name is taken.
   [[nodiscard]] virtual Result<std::shared_ptr<Collection>> CreateCollection(
-      const std::string& name, uint32_t dim, Metric metric) = 0;
+      const std::string& name, uint32_t dim, Metric metric, const IndexOptions& index) = 0;
+  // A flat (exact search) collection.
+  [[nodiscard]] Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name,
+                                                                     uint32_t dim, Metric metric) {
+    return CreateCollection(name, dim, metric, IndexOptions{});
+  }
   // NotFound when there is no collection of that name.
   [[nodiscard]] virtual Result<std::shared_ptr<Collection>> GetCollection(
       std::string_view name) = 0;

@@ -37,6 +37,11 @@ struct DatabaseOptions {
   // Threads for searches (batch queries, and the scan of one large query). 0 = one per core.
   int search_threads = 0;
 
+  // HNSW collections: a sealed segment with fewer rows than this gets no graph (exact search
+  // over it is as fast), and threads that build a graph (0 = one per core).
+  size_t graph_min_rows = 1000;
+  int index_build_threads = 0;
+
   // Check every section checksum of every segment when opening (reads all files once).
   bool verify_checksums_on_open = true;
 

@@ -50,8 +50,34 @@ struct Hit {
   std::vector<float> vector;  // empty unless SearchOptions::with_vectors
 };
 
+// How a collection finds the nearest points.
+//   kFlat: exact search (every vector compared, SIMD, multi-threaded): perfect recall, time
+//          linear in the collection's size; the right choice up to some hundred thousand points.
+//   kHnsw: each sealed segment carries an HNSW graph (src/index/hnsw.h) searched with a
+//          candidate list of `ef`; rows not yet sealed are searched exactly. Approximate:
+//          recall rises with ef, at a cost in speed.
+enum class IndexKind : uint32_t { kFlat = 0, kHnsw = 1 };
+
+// "flat" or "hnsw".
+const char* IndexKindName(IndexKind kind);
+// Accepts "flat" and "hnsw"; InvalidArgument otherwise.
+[[nodiscard]] Result<IndexKind> ParseIndexKind(std::string_view name);
+
+inline constexpr uint32_t kMaxEf = 65536;
+
+// A collection's index, fixed when it is created. The graph parameters matter only for kHnsw.
+struct IndexOptions {
+  IndexKind kind = IndexKind::kFlat;
+  uint32_t m = 16;                 // links per node (level 0 keeps 2m); 2..256
+  uint32_t ef_construction = 200;  // candidate list while linking; m..kMaxEf
+  uint32_t ef_search = 64;         // default candidate list of a search; 1..kMaxEf
+};
+
 struct SearchOptions {
   int k = 10;  // 1..kMaxK; fewer hits come back when fewer points exist
+  // HNSW candidate list size for this search (0 = the collection's ef_search); searches with
+  // max(ef, k). Ignored by flat collections.
+  uint32_t ef = 0;
   bool with_metadata = true;
   bool with_vectors = false;
 };
@@ -79,6 +105,12 @@ struct CollectionInfo {
   uint64_t segment_rows = 0;   // rows in sealed segments, deleted ones included
   uint64_t memtable_rows = 0;  // rows not yet sealed, deleted ones included
   uint64_t disk_bytes = 0;     // segment and WAL files
+  IndexOptions index;
+  // Memory the collection's data needs to be searched at full speed: float vectors (memtable
+  // and mapped segments) and graphs. Mapped bytes count whether or not they are paged in now.
+  uint64_t vector_bytes = 0;
+  uint64_t graph_bytes = 0;
+  uint64_t indexed_rows = 0;  // rows of sealed segments that carry a graph
 };
 
 }  // namespace nearstore

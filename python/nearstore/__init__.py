@@ -143,16 +143,20 @@ class Collection:
             return
         self._core.upsert(ids, arr, texts)
 
-    def search(self, vector: VectorLike, k: int = 10) -> list[Hit]:
-        """The k nearest points, closest first (ties broken by id)."""
-        return _hits(self._core.search(_vector(vector), k, True))
+    def search(self, vector: VectorLike, k: int = 10, *, ef: int = 0) -> list[Hit]:
+        """The k nearest points, closest first (ties broken by id).
 
-    def search_batch(self, vectors: VectorLike, k: int = 10) -> list[list[Hit]]:
-        """One result list per row of ``vectors``."""
+        ``ef`` (hnsw collections): the candidate list of this search, 0 = the collection's
+        ``ef_search``; larger finds more of the true nearest points, more slowly.
+        """
+        return _hits(self._core.search(_vector(vector), k, True, _ef(ef)))
+
+    def search_batch(self, vectors: VectorLike, k: int = 10, *, ef: int = 0) -> list[list[Hit]]:
+        """One result list per row of ``vectors``, searched in parallel."""
         arr = _matrix(vectors)
         if arr.shape[0] == 0:
             return []
-        return [_hits(r) for r in self._core.search_batch(arr, k, True)]
+        return [_hits(r) for r in self._core.search_batch(arr, k, True, _ef(ef))]
 
     def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:
         """``(vector, metadata)`` of the point, or None. Cosine vectors come back normalised."""
@@ -225,23 +229,53 @@ class Database:
     def path(self) -> Optional[str]:
         return self._core.path or None
 
-    def create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
-        return Collection(self._core.create_collection(name, dim, metric))
+    def create_collection(
+        self,
+        name: str,
+        dim: int,
+        metric: str = "cosine",
+        *,
+        index: str = "flat",
+        m: int = 16,
+        ef_construction: int = 200,
+        ef_search: int = 64,
+    ) -> Collection:
+        """A new collection. ``index="flat"`` searches exactly; ``index="hnsw"`` gives each
+        sealed segment an HNSW graph with ``m`` links per node, built with a candidate list of
+        ``ef_construction``, searched with ``ef_search`` unless a search says otherwise."""
+        for key, value in (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**32:
+                raise InvalidArgumentError(f"{key} must be a non-negative integer, got {value!r}")
+        return Collection(
+            self._core.create_collection(name, dim, metric, index, m, ef_construction, ef_search)
+        )
 
     def get_collection(self, name: str) -> Collection:
         return Collection(self._core.get_collection(name))
 
-    def get_or_create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
-        """The existing collection (which must have this dim and metric), or a new one."""
+    def get_or_create_collection(
+        self, name: str, dim: int, metric: str = "cosine", **index: Any
+    ) -> Collection:
+        """The existing collection (which must have this dim and metric, and the index settings
+        given, if any), or a new one made with them (``index``, ``m``, ``ef_construction``,
+        ``ef_search`` as in :meth:`create_collection`)."""
+        unknown = set(index) - {"index", "m", "ef_construction", "ef_search"}
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown collection settings {sorted(unknown)}; expected index, m, "
+                "ef_construction, ef_search"
+            )
         try:
             col = self.get_collection(name)
         except NotFoundError:
-            return self.create_collection(name, dim, metric)
-        if col.dim != dim or col.metric != _canonical_metric(metric):
-            raise InvalidArgumentError(
-                f"collection '{name}' exists with dim={col.dim}, metric='{col.metric}'; "
-                f"asked for dim={dim}, metric='{metric}'"
-            )
+            return self.create_collection(name, dim, metric, **index)
+        info = col.info()
+        asked = {"dim": dim, "metric": _canonical_metric(metric), **index}
+        differ = {k: v for k, v in asked.items() if info[k] != v}
+        if differ:
+            have = ", ".join(f"{k}={info[k]!r}" for k in differ)
+            want = ", ".join(f"{k}={v!r}" for k, v in differ.items())
+            raise InvalidArgumentError(f"collection '{name}' exists with {have}; asked for {want}")
         return col
 
     def list_collections(self) -> list[str]:
@@ -261,6 +295,12 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database(path={self.path!r})"
+
+
+def _ef(ef: int) -> int:
+    if not isinstance(ef, int) or isinstance(ef, bool) or not 0 <= ef < 2**32:
+        raise InvalidArgumentError(f"ef must be 0 (the collection's ef_search) or more, got {ef!r}")
+    return ef
 
 
 def _canonical_metric(metric: str) -> str:

@@ -85,6 +85,13 @@ nb::dict InfoDict(const CollectionInfo& i) {
   d["segment_rows"] = i.segment_rows;
   d["memtable_rows"] = i.memtable_rows;
   d["disk_bytes"] = i.disk_bytes;
+  d["index"] = IndexKindName(i.index.kind);
+  d["m"] = i.index.m;
+  d["ef_construction"] = i.index.ef_construction;
+  d["ef_search"] = i.index.ef_search;
+  d["vector_bytes"] = i.vector_bytes;
+  d["graph_bytes"] = i.graph_bytes;
+  d["indexed_rows"] = i.indexed_rows;
   return d;
 }
 
@@ -216,10 +223,11 @@ NB_MODULE(_core, m) {
           "after"_a, "limit"_a)
       .def(
           "search",
-          [](const Collection& c, const Vector& query, int k, bool with_metadata) {
+          [](const Collection& c, const Vector& query, int k, bool with_metadata, uint32_t ef) {
             SearchOptions o;
             o.k = k;
             o.with_metadata = with_metadata;
+            o.ef = ef;
             Result<std::vector<Hit>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -227,10 +235,10 @@ NB_MODULE(_core, m) {
             }
             return ToRaw(Unwrap(std::move(r)));
           },
-          "query"_a, "k"_a, "with_metadata"_a)
+          "query"_a, "k"_a, "with_metadata"_a, "ef"_a)
       .def(
           "search_batch",
-          [](const Collection& c, const Matrix& queries, int k, bool with_metadata) {
+          [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef) {
             if (queries.shape(1) != c.dim()) {
               Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
                                             "' expects " + std::to_string(c.dim()) +
@@ -240,6 +248,7 @@ NB_MODULE(_core, m) {
             SearchOptions o;
             o.k = k;
             o.with_metadata = with_metadata;
+            o.ef = ef;
             Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -251,7 +260,7 @@ NB_MODULE(_core, m) {
             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
             return out;
           },
-          "queries"_a, "k"_a, "with_metadata"_a)
+          "queries"_a, "k"_a, "with_metadata"_a, "ef"_a)
       .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
       .def("flush",
            [](Collection& c) {
@@ -302,11 +311,17 @@ NB_MODULE(_core, m) {
            })
       .def(
           "create_collection",
-          [](Database& db, const std::string& name, uint32_t dim, const std::string& metric) {
+          [](Database& db, const std::string& name, uint32_t dim, const std::string& metric,
+             const std::string& index, uint32_t m, uint32_t ef_construction, uint32_t ef_search) {
+            IndexOptions o;
+            o.kind = Unwrap(ParseIndexKind(index));
+            o.m = m;
+            o.ef_construction = ef_construction;
+            o.ef_search = ef_search;
             auto mt = Unwrap(ParseMetric(metric));
-            return CheckedCollection(db.CreateCollection(name, dim, mt));
+            return CheckedCollection(db.CreateCollection(name, dim, mt, o));
           },
-          "name"_a, "dim"_a, "metric"_a)
+          "name"_a, "dim"_a, "metric"_a, "index"_a, "m"_a, "ef_construction"_a, "ef_search"_a)
       .def(
           "get_collection",
           [](Database& db, const std::string& name) {

@@ -58,6 +58,7 @@ Result<DatabaseSummary> FromManifest(const std::string& path, std::string lock_m
     c.name = entry.name;
     c.dim = entry.dim;
     c.metric = entry.metric;
+    c.index = entry.index.kind;
     c.segments = entry.segments.size();
     const std::string cdir = JoinPath(path, entry.dir);
     for (const auto& s : entry.segments) {
@@ -148,6 +149,7 @@ Result<DatabaseSummary> GatherInfo(const std::string& path) {
     c.name = info.name;
     c.dim = info.dim;
     c.metric = MetricName(info.metric);
+    c.index = IndexKindName(info.index.kind);
     c.live = info.count;
     c.segments = info.segments;
     c.segment_rows = info.segment_rows;
@@ -171,15 +173,15 @@ std::string FormatInfo(const DatabaseSummary& s) {
   out += "database '" + s.path + "': " + std::to_string(s.collections.size()) +
          (s.collections.size() == 1 ? " collection\n" : " collections\n");
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"collection", "dim", "metric", "live", "segments", "segment rows",
+  rows.push_back({"collection", "dim", "metric", "index", "live", "segments", "segment rows",
                   "memtable rows", "on disk"});
   for (const auto& c : s.collections) {
-    rows.push_back({c.name, std::to_string(c.dim), c.metric, Num(c.live),
+    rows.push_back({c.name, std::to_string(c.dim), c.metric, c.index, Num(c.live),
                     std::to_string(c.segments), std::to_string(c.segment_rows),
                     Num(c.memtable_rows), HumanBytes(c.disk_bytes)});
   }
   const Totals t = Sum(s);
-  rows.push_back({"total", "", "", Num(t.live), std::to_string(t.segments),
+  rows.push_back({"total", "", "", "", Num(t.live), std::to_string(t.segments),
                   std::to_string(t.segment_rows), Num(t.memtable_rows), HumanBytes(t.disk_bytes)});
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& r : rows) {
@@ -189,7 +191,7 @@ std::string FormatInfo(const DatabaseSummary& s) {
     std::string line;
     for (size_t i = 0; i < r.size(); ++i) {
       // Names and words left-aligned, numbers right-aligned.
-      const bool left = i <= 2;
+      const bool left = i <= 3;
       const std::string pad(width[i] - r[i].size(), ' ');
       line += left ? r[i] + pad : pad + r[i];
       if (i + 1 < r.size()) line += "  ";
@@ -206,6 +208,7 @@ std::string InfoToJson(const DatabaseSummary& s) {
     collections.push_back({{"name", c.name},
                            {"dim", c.dim},
                            {"metric", c.metric},
+                           {"index", c.index},
                            {"live", JsonNum(c.live)},
                            {"segments", c.segments},
                            {"segment_rows", c.segment_rows},

@@ -24,6 +24,7 @@ struct CollectionSummary {
   std::string name;
   uint32_t dim = 0;
   std::string metric;
+  std::string index;             // "flat" | "hnsw"
   std::optional<uint64_t> live;  // unknown when the database could not be opened
   uint64_t segments = 0;
   uint64_t segment_rows = 0;  // deleted ones included

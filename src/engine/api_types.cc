@@ -58,4 +58,21 @@ Result<Metric> ParseMetric(std::string_view name) {
                                  "'; expected 'cosine', 'l2' or 'dot'");
 }
 
+const char* IndexKindName(IndexKind kind) {
+  switch (kind) {
+    case IndexKind::kFlat:
+      return "flat";
+    case IndexKind::kHnsw:
+      return "hnsw";
+  }
+  return "unknown";
+}
+
+Result<IndexKind> ParseIndexKind(std::string_view name) {
+  if (name == "flat") return IndexKind::kFlat;
+  if (name == "hnsw") return IndexKind::kHnsw;
+  return Status::InvalidArgument("unknown index '" + std::string(name) +
+                                 "'; expected 'flat' or 'hnsw'");
+}
+
 }  // namespace nearstore

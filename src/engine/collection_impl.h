@@ -117,7 +117,8 @@ class CollectionImpl final : public Collection,
     uint64_t max_seq;
   };
 
-  CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric);
+  CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric,
+                 const IndexOptions& index);
 
   // --- write path (collection_write.cc)
   Status CheckOpen() const;
@@ -148,6 +149,9 @@ class CollectionImpl final : public Collection,
   void SetBackgroundError(const Status& s);
   Status WriteSegmentFile(const std::string& file_name, const storage::SegmentColumns& columns,
                           uint64_t* size_bytes);
+  // The encoded HNSW graph of `rows` rows of `vectors` for a new segment, or "" when the
+  // collection is flat or the segment too small to be worth one.
+  Result<std::string> BuildGraph(const float* vectors, uint64_t rows) const;
 
   // --- recovery (collection_recovery.cc)
   Status LoadSegments(const storage::CollectionEntry& entry);
@@ -158,6 +162,7 @@ class CollectionImpl final : public Collection,
   const uint64_t id_;
   const uint32_t dim_;
   const Metric metric_;
+  const IndexOptions index_options_;
   const size_t memtable_rows_;  // capacity of a new memtable
 
   std::atomic<bool> closed_{false};

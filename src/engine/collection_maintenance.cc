@@ -2,6 +2,7 @@
 // memtables into segment files, and compaction.
 #include <algorithm>
 #include <future>
+#include <thread>
 
 #include "engine/collection_impl.h"
 
@@ -18,7 +19,8 @@ struct ColumnBuilder {
     ids.push_back(s.Id(row));
     metadata.push_back(s.Metadata(row));
   }
-  storage::SegmentColumns Columns(Metric metric) const {
+  // `graph` is borrowed like the rest.
+  storage::SegmentColumns Columns(Metric metric, std::string_view graph) const {
     storage::SegmentColumns c;
     c.dim = dim;
     c.metric = static_cast<uint32_t>(metric);
@@ -28,6 +30,7 @@ struct ColumnBuilder {
     c.metadata = metadata;
     c.tombstone_seqs = tombstone_seqs;
     c.tombstone_ids = tombstone_ids;
+    c.graph = graph;
     return c;
   }
   uint32_t dim;
@@ -113,6 +116,21 @@ Status CollectionImpl::WriteSegmentFile(const std::string& file_name,
   return Status::Ok();
 }
 
+Result<std::string> CollectionImpl::BuildGraph(const float* vectors, uint64_t rows) const {
+  if (index_options_.kind != IndexKind::kHnsw || rows < ctx_.options.graph_min_rows) {
+    return std::string();
+  }
+  int threads = ctx_.options.index_build_threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  index::HnswParams params;
+  params.m = index_options_.m;
+  params.ef_construction = index_options_.ef_construction;
+  NEARSTORE_ASSIGN_OR_RETURN(
+      auto graph,
+      index::HnswGraph::Build(vectors, rows, dim_, GraphMetricFor(metric_), params, threads));
+  return graph.Encode();
+}
+
 Status CollectionImpl::SealOne(const Frozen& frozen) {
   const Memtable& mem = *frozen.memtable;
   // The segment is an image of the memtable: same rows, same order, so an index entry
@@ -124,9 +142,11 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
     b.tombstone_ids.push_back(id);
     b.tombstone_seqs.push_back(seq);
   }
+  // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string graph, BuildGraph(b.vectors.data(), rows));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_, graph), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto segment,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
 
@@ -214,9 +234,10 @@ Status CollectionImpl::CompactNow() {
       origin.push_back({seg.get(), r});
     }
   }
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string graph, BuildGraph(b.vectors.data(), origin.size()));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_, graph), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto output,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
   uint64_t min_seq = inputs.front()->view().min_seq(), max_seq = 0;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine/collection_impl.h"
+#include "engine/graph_search.h"
 #include "engine/validate.h"
 
 namespace nearstore::engine {
@@ -101,11 +102,16 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
     std::span<const float> queries, const SearchOptions& options) const {
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   NEARSTORE_RETURN_IF_ERROR(ValidateK(options.k));
+  NEARSTORE_RETURN_IF_ERROR(ValidateEf(options.ef));
   size_t nq = 0;
   NEARSTORE_ASSIGN_OR_RETURN(std::vector<float> prepared, PrepareQueries(queries, &nq));
   const Snapshot snapshot = TakeSnapshot();
-  auto candidates = ExactSearch(snapshot, prepared.data(), nq, dim_, metric_,
-                                static_cast<size_t>(options.k), ctx_.pool);
+  const auto k = static_cast<size_t>(options.k);
+  const size_t ef = options.ef != 0 ? options.ef : index_options_.ef_search;
+  auto candidates =
+      index_options_.kind == IndexKind::kHnsw
+          ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, k, ef, ctx_.pool)
+          : ExactSearch(snapshot, prepared.data(), nq, dim_, metric_, k, ctx_.pool);
   std::vector<std::vector<Hit>> out(nq);
   for (size_t q = 0; q < nq; ++q) {
     auto& hits = out[q];
@@ -130,13 +136,20 @@ CollectionInfo CollectionImpl::Info() const {
   info.name = name_;
   info.dim = dim_;
   info.metric = metric_;
+  info.index = index_options_;
   const Snapshot snap = TakeSnapshot();
   info.count = Count();
   for (const auto& s : snap.version->sources) {
+    info.vector_bytes += s->NumRows() * dim_ * sizeof(float);
     if (s->IsSealed()) {
+      const auto& segment = static_cast<const Segment&>(*s);
       ++info.segments;
       info.segment_rows += s->NumRows();
-      info.disk_bytes += static_cast<const Segment&>(*s).size_bytes();
+      info.disk_bytes += segment.size_bytes();
+      if (segment.graph() != nullptr) {
+        info.graph_bytes += segment.graph()->memory_bytes();
+        info.indexed_rows += s->NumRows();
+      }
     } else {
       info.memtable_rows += s->NumRows();
     }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/collection_impl.h"
+#include "engine/validate.h"
 
 namespace nearstore::engine {
 namespace {
@@ -17,14 +18,30 @@ bool ParseNumbered(const std::string& name, const char* pattern, uint64_t* numbe
   return true;
 }
 
+// The index settings of a manifest entry, checked: a manifest is ours only if they are valid.
+Result<IndexOptions> IndexFromEntry(const storage::CollectionEntry& entry) {
+  auto corrupt = [&](const Status& why) {
+    return Status::Corruption("manifest entry of collection '" + entry.name +
+                              "' has bad index settings: " + why.message());
+  };
+  auto kind = ParseIndexKind(entry.index.kind);
+  if (!kind.ok()) return corrupt(kind.status());
+  const IndexOptions index{*kind, entry.index.m, entry.index.ef_construction,
+                           entry.index.ef_search};
+  if (Status s = ValidateIndexOptions(index); !s.ok()) return corrupt(s);
+  return index;
+}
+
 }  // namespace
 
-CollectionImpl::CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric)
+CollectionImpl::CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric,
+                               const IndexOptions& index)
     : ctx_(std::move(ctx)),
       name_(entry.name),
       id_(entry.id),
       dim_(entry.dim),
       metric_(metric),
+      index_options_(index),
       // The sealing threshold itself, however small (DatabaseOptions documents it): a
       // Memtable rounds its capacity up to whole chunks on its own.
       memtable_rows_(std::max<size_t>(
@@ -41,8 +58,9 @@ CollectionImpl::~CollectionImpl() { Shutdown("collection '" + name_ + "' is clos
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Create(
     Context ctx, const storage::CollectionEntry& entry) {
   NEARSTORE_ASSIGN_OR_RETURN(Metric metric, ParseMetric(entry.metric));
+  NEARSTORE_ASSIGN_OR_RETURN(IndexOptions index, IndexFromEntry(entry));
   NEARSTORE_RETURN_IF_ERROR(ctx.env->CreateDirs(ctx.dir));
-  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric));
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric, index));
   c->wal_number_ = entry.min_wal;
   c->next_file_ = entry.min_wal + 1;
   NEARSTORE_ASSIGN_OR_RETURN(
@@ -55,11 +73,12 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Create(
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
     Context ctx, const storage::CollectionEntry& entry) {
   NEARSTORE_ASSIGN_OR_RETURN(Metric metric, ParseMetric(entry.metric));
+  NEARSTORE_ASSIGN_OR_RETURN(IndexOptions index, IndexFromEntry(entry));
   if (!ctx.env->FileExists(ctx.dir)) {
     return Status::Corruption("collection directory '" + ctx.dir +
                               "' is listed in the manifest but missing");
   }
-  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric));
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric, index));
   c->next_file_ = std::max<uint64_t>(entry.next_file, 1);
   c->next_seq_ = entry.last_sealed_seq + 1;
   NEARSTORE_RETURN_IF_ERROR(c->LoadSegments(entry));

@@ -142,9 +142,11 @@ Status DatabaseImpl::Close() {
 }
 
 Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::string& name,
-                                                                   uint32_t dim, Metric metric) {
+                                                                   uint32_t dim, Metric metric,
+                                                                   const IndexOptions& index) {
   NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
   NEARSTORE_RETURN_IF_ERROR(ValidateDimension(dim));
+  NEARSTORE_RETURN_IF_ERROR(ValidateIndexOptions(index));
   std::lock_guard lock(mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   if (collections_.count(name) != 0) {
@@ -156,6 +158,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
   entry.dir = CollectionDirName(entry.id);
   entry.dim = dim;
   entry.metric = MetricName(metric);
+  entry.index = {IndexKindName(index.kind), index.m, index.ef_construction, index.ef_search};
   entry.min_wal = 1;
   entry.next_file = 2;
   // Files first, then the manifest: a crash in between leaves a directory that the next

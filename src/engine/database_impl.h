@@ -24,8 +24,10 @@ class DatabaseImpl final : public Database {
   ~DatabaseImpl() override;
 
   Status Close() override;
+  using Database::CreateCollection;
   Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name, uint32_t dim,
-                                                       Metric metric) override;
+                                                       Metric metric,
+                                                       const IndexOptions& index) override;
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name) override;
   Status CheckUsable() const override {
     std::lock_guard lock(mu_);

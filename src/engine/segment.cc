@@ -1,13 +1,33 @@
 #include "engine/segment.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace nearstore::engine {
 
+index::GraphMetric GraphMetricFor(Metric metric) {
+  return metric == Metric::kL2 ? index::GraphMetric::kL2 : index::GraphMetric::kInnerProduct;
+}
+
+float UserDistance(Metric metric, float ranking_distance) {
+  switch (metric) {
+    case Metric::kCosine:  // -dot of unit vectors
+      return 1.0f + ranking_distance;
+    case Metric::kDot:  // -dot
+      return ranking_distance;
+    case Metric::kL2:  // squared distance
+      return std::sqrt(std::max(0.0f, ranking_distance));
+  }
+  return ranking_distance;
+}
+
 Segment::Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view,
-                 std::string name)
+                 std::string name, std::optional<index::HnswGraph> graph)
     : file_(std::move(file)),
       view_(view),
       file_name_(std::move(name)),
-      deleted_at_(new std::atomic<uint64_t>[view.rows()]) {
+      deleted_at_(new std::atomic<uint64_t>[view.rows()]),
+      graph_(std::move(graph)) {
   for (uint64_t i = 0; i < view.rows(); ++i) {
     deleted_at_[i].store(kNeverDeleted, std::memory_order_relaxed);
   }
@@ -24,7 +44,18 @@ Result<std::shared_ptr<Segment>> Segment::Open(storage::Env* env, const std::str
   NEARSTORE_ASSIGN_OR_RETURN(auto file, env->MapFile(path));
   NEARSTORE_ASSIGN_OR_RETURN(auto view,
                              storage::SegmentView::Parse(file->data(), path, verify_checksums));
-  return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name));
+  std::optional<index::HnswGraph> graph;
+  if (!view.graph().empty()) {
+    if (view.metric() > static_cast<uint32_t>(Metric::kDot)) {
+      return Status::Corruption("segment '" + path + "' is damaged: unknown metric " +
+                                std::to_string(view.metric()));
+    }
+    const auto metric = static_cast<Metric>(view.metric());
+    NEARSTORE_ASSIGN_OR_RETURN(auto g, index::HnswGraph::View(view.graph(), view.rows(), view.dim(),
+                                                              GraphMetricFor(metric), path));
+    graph.emplace(std::move(g));
+  }
+  return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name, std::move(graph)));
 }
 
 }  // namespace nearstore::engine

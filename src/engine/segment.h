@@ -4,10 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/row_source.h"
+#include "index/hnsw.h"
 #include "nearstore/status.h"
+#include "nearstore/types.h"
 #include "storage/env.h"
 #include "storage/segment_file.h"
 
@@ -15,7 +18,8 @@ namespace nearstore::engine {
 
 class Segment final : public RowSource {
  public:
-  // Maps and validates `dir`/`file_name`.
+  // Maps and validates `dir`/`file_name`, and views its graph when it has one (validated
+  // whatever verify_checksums says: a search must never follow a link out of bounds).
   [[nodiscard]] static Result<std::shared_ptr<Segment>> Open(storage::Env* env,
                                                              const std::string& dir,
                                                              const std::string& file_name,
@@ -24,6 +28,9 @@ class Segment final : public RowSource {
   const storage::SegmentView& view() const { return view_; }
   const std::string& file_name() const { return file_name_; }
   uint64_t size_bytes() const { return file_->data().size(); }
+  // The HNSW graph over this segment's rows (every row is a node, dead ones included), or
+  // nullptr when the segment was written without one.
+  const index::HnswGraph* graph() const { return graph_ ? &*graph_ : nullptr; }
 
   uint64_t NumRows() const override { return view_.rows(); }
   const float* Vector(uint64_t row) const override { return view_.vector(row); }
@@ -37,12 +44,19 @@ class Segment final : public RowSource {
   bool IsSealed() const override { return true; }
 
  private:
-  Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name);
+  Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name,
+          std::optional<index::HnswGraph> graph);
 
   std::shared_ptr<storage::MappedFile> file_;
   storage::SegmentView view_;
   std::string file_name_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
+  std::optional<index::HnswGraph> graph_;  // views file_'s bytes
 };
+
+// The graph metric that ranks like `metric` (stored vectors are unit length for cosine).
+index::GraphMetric GraphMetricFor(Metric metric);
+// A graph ranking distance turned into the user's distance for `metric` (see Metric).
+float UserDistance(Metric metric, float ranking_distance);
 
 }  // namespace nearstore::engine

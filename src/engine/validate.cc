@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "index/hnsw.h"
+
 namespace nearstore::engine {
 
 Status ValidateCollectionName(std::string_view name) {
@@ -96,6 +98,35 @@ Status ValidateK(int k) {
   if (k < 1 || k > kMaxK) {
     return Status::InvalidArgument("k must be 1.." + std::to_string(kMaxK) + ", got " +
                                    std::to_string(k));
+  }
+  return Status::Ok();
+}
+
+Status ValidateEf(uint32_t ef) {
+  if (ef > kMaxEf) {
+    return Status::InvalidArgument("ef must be 0 (the collection's ef_search) or 1.." +
+                                   std::to_string(kMaxEf) + ", got " + std::to_string(ef));
+  }
+  return Status::Ok();
+}
+
+Status ValidateIndexOptions(const IndexOptions& index) {
+  if (index.kind != IndexKind::kFlat && index.kind != IndexKind::kHnsw) {
+    return Status::InvalidArgument("unknown index kind " +
+                                   std::to_string(static_cast<uint32_t>(index.kind)));
+  }
+  if (index.m < 2 || index.m > index::kHnswMaxM) {
+    return Status::InvalidArgument("hnsw m must be 2.." + std::to_string(index::kHnswMaxM) +
+                                   ", got " + std::to_string(index.m));
+  }
+  if (index.ef_construction < index.m || index.ef_construction > kMaxEf) {
+    return Status::InvalidArgument("hnsw ef_construction must be m (" + std::to_string(index.m) +
+                                   ").." + std::to_string(kMaxEf) + ", got " +
+                                   std::to_string(index.ef_construction));
+  }
+  if (index.ef_search < 1 || index.ef_search > kMaxEf) {
+    return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
+                                   ", got " + std::to_string(index.ef_search));
   }
   return Status::Ok();
 }

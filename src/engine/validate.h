@@ -24,5 +24,9 @@ namespace nearstore::engine {
 [[nodiscard]] Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id);
 
 [[nodiscard]] Status ValidateK(int k);
+// 0 (the collection's default) or 1..kMaxEf.
+[[nodiscard]] Status ValidateEf(uint32_t ef);
+// The ranges documented in IndexOptions (checked for flat collections too: they are stored).
+[[nodiscard]] Status ValidateIndexOptions(const IndexOptions& index);
 
 }  // namespace nearstore::engine

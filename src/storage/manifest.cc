@@ -22,10 +22,19 @@ json SegmentToJson(const SegmentEntry& s) {
 json CollectionToJson(const CollectionEntry& c) {
   json segments = json::array();
   for (const auto& s : c.segments) segments.push_back(SegmentToJson(s));
-  return {{"name", c.name},       {"id", c.id},
-          {"dir", c.dir},         {"dim", c.dim},
-          {"metric", c.metric},   {"next_file", c.next_file},
-          {"min_wal", c.min_wal}, {"last_sealed_seq", c.last_sealed_seq},
+  const json index = {{"kind", c.index.kind},
+                      {"m", c.index.m},
+                      {"ef_construction", c.index.ef_construction},
+                      {"ef_search", c.index.ef_search}};
+  return {{"name", c.name},
+          {"id", c.id},
+          {"dir", c.dir},
+          {"dim", c.dim},
+          {"metric", c.metric},
+          {"index", index},
+          {"next_file", c.next_file},
+          {"min_wal", c.min_wal},
+          {"last_sealed_seq", c.last_sealed_seq},
           {"segments", segments}};
 }
 
@@ -97,6 +106,14 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
       c.dir = jc.at("dir").get<std::string>();
       c.dim = static_cast<uint32_t>(unsigned_field(jc, "dim", UINT32_MAX));
       c.metric = jc.at("metric").get<std::string>();
+      if (jc.contains("index")) {  // the engine checks the values (kind, ranges) itself
+        const json& ji = jc.at("index");
+        c.index.kind = ji.at("kind").get<std::string>();
+        c.index.m = static_cast<uint32_t>(unsigned_field(ji, "m", UINT32_MAX));
+        c.index.ef_construction =
+            static_cast<uint32_t>(unsigned_field(ji, "ef_construction", UINT32_MAX));
+        c.index.ef_search = static_cast<uint32_t>(unsigned_field(ji, "ef_search", UINT32_MAX));
+      }
       c.next_file = unsigned_field(jc, "next_file", UINT64_MAX);
       c.min_wal = unsigned_field(jc, "min_wal", UINT64_MAX);
       c.last_sealed_seq = unsigned_field(jc, "last_sealed_seq", UINT64_MAX);

@@ -27,12 +27,21 @@ struct SegmentEntry {
   uint64_t size_bytes = 0;
 };
 
+// A collection's index settings (the engine's IndexOptions, spelled out for the file).
+struct IndexEntry {
+  std::string kind = "flat";  // "flat" | "hnsw"
+  uint32_t m = 16;
+  uint32_t ef_construction = 200;
+  uint32_t ef_search = 64;
+};
+
 struct CollectionEntry {
   std::string name;
   uint64_t id = 0;  // unique for the life of the database, names the directory
   std::string dir;  // e.g. "c000001"
   uint32_t dim = 0;
   std::string metric;                  // "cosine" | "l2" | "dot"
+  IndexEntry index;                    // absent in files written before indexes: flat
   uint64_t next_file = 1;              // next number for a WAL or segment file
   uint64_t min_wal = 0;                // WAL files numbered below this are fully sealed
   uint64_t last_sealed_seq = 0;        // every write up to this sequence number is in a segment

@@ -22,18 +22,27 @@ enum Section : size_t {
   kTombSeqs,
   kTombIdOffsets,
   kTombIdBytes,
+  kGraph,  // from version 2
   kNumSections
 };
 constexpr const char* kSectionNames[kNumSections] = {
-    "vectors",  "sequence numbers",    "id offsets",           "ids",          "metadata offsets",
-    "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids"};
+    "vectors",  "sequence numbers",    "id offsets",           "ids",           "metadata offsets",
+    "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids", "graph"};
+
+// Sections a file of each format version has (the first N of the list above).
+size_t SectionsInVersion(uint32_t version) { return version == 1 ? kGraph : kNumSections; }
 
 // Fixed fields (56 bytes) + section table (24 bytes per section) + header checksum (4) + pad.
 constexpr size_t kFixedFields = 56;
 constexpr size_t kSectionEntrySize = 24;
-constexpr size_t kHeaderCrcOffset = kFixedFields + kNumSections * kSectionEntrySize;
+constexpr size_t HeaderCrcOffset(size_t sections) {
+  return kFixedFields + sections * kSectionEntrySize;
+}
 constexpr size_t kHeaderSize =
-    (kHeaderCrcOffset + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
+    (HeaderCrcOffset(kNumSections) + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
+// Version 1's shorter table fits the same header size.
+static_assert((HeaderCrcOffset(kGraph) + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign ==
+              kHeaderSize);
 
 size_t AlignUp(size_t n) { return (n + kSectionAlign - 1) / kSectionAlign * kSectionAlign; }
 
@@ -61,6 +70,7 @@ std::string EncodeSegment(const SegmentColumns& c) {
   sec[kTombSeqs].assign(reinterpret_cast<const char*>(c.tombstone_seqs.data()),
                         c.tombstone_seqs.size_bytes());
   AppendStrings(c.tombstone_ids, &sec[kTombIdOffsets], &sec[kTombIdBytes]);
+  sec[kGraph].assign(c.graph);
 
   uint64_t min_seq = UINT64_MAX, max_seq = 0;
   for (auto s : c.seqs) min_seq = std::min(min_seq, s), max_seq = std::max(max_seq, s);
@@ -108,7 +118,17 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   }
   const char* h = data.data();
   if (std::string_view(h, 8) != std::string_view(kSegmentMagic, 8)) return corrupt("bad magic");
-  if (Crc32c(h, kHeaderCrcOffset) != LoadU32(h + kHeaderCrcOffset)) {
+  // The version says how long the section table is, so it is read before the checksum that
+  // covers it; a damaged version either names no format or fails that checksum.
+  SegmentView v;
+  v.version_ = LoadU32(h + 8);
+  if (v.version_ < 1 || v.version_ > kSegmentFormatVersion) {
+    return corrupt("format version " + std::to_string(v.version_) + ", expected 1.." +
+                   std::to_string(kSegmentFormatVersion));
+  }
+  const size_t num_sections = SectionsInVersion(v.version_);
+  const size_t header_crc_offset = HeaderCrcOffset(num_sections);
+  if (Crc32c(h, header_crc_offset) != LoadU32(h + header_crc_offset)) {
     return corrupt("header checksum mismatch");
   }
   // Bytes no checksum covers (alignment padding) must be the zeros the writer put there, so
@@ -119,13 +139,7 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
     }
     return true;
   };
-  if (!all_zero(kHeaderCrcOffset + 4, kHeaderSize)) return corrupt("header padding is not zero");
-  SegmentView v;
-  const uint32_t version = LoadU32(h + 8);
-  if (version != kSegmentFormatVersion) {
-    return corrupt("format version " + std::to_string(version) + ", expected " +
-                   std::to_string(kSegmentFormatVersion));
-  }
+  if (!all_zero(header_crc_offset + 4, kHeaderSize)) return corrupt("header padding is not zero");
   v.dim_ = LoadU32(h + 12);
   v.rows_ = LoadU64(h + 16);
   v.tombstones_ = LoadU64(h + 24);
@@ -150,11 +164,12 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
                                            kAnySize,
                                            v.tombstones_ * 8,
                                            (v.tombstones_ + 1) * 8,
+                                           kAnySize,
                                            kAnySize};
-  const char* base[kNumSections];
-  uint64_t size[kNumSections];
+  const char* base[kNumSections] = {};
+  uint64_t size[kNumSections] = {};
   uint64_t prev_end = kHeaderSize;
-  for (size_t i = 0; i < kNumSections; ++i) {
+  for (size_t i = 0; i < num_sections; ++i) {
     const char* e = h + kFixedFields + i * kSectionEntrySize;
     const uint64_t off = LoadU64(e), len = LoadU64(e + 8);
     const std::string name = kSectionNames[i];
@@ -212,6 +227,7 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   v.tomb_seqs_ = base[kTombSeqs];
   v.tomb_offsets_ = base[kTombIdOffsets];
   v.tomb_bytes_ = base[kTombIdBytes];
+  if (num_sections > kGraph && size[kGraph] > 0) v.graph_ = {base[kGraph], size[kGraph]};
   // Sequence numbers must lie in the header's range and never decrease (replay order).
   uint64_t prev = 0;
   for (uint64_t r = 0; r < v.rows_; ++r) {

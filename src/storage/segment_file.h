@@ -14,7 +14,8 @@
 
 namespace nearstore::storage {
 
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+// Version 2 added the graph section; version 1 files (no graph) are still read.
+inline constexpr uint32_t kSegmentFormatVersion = 2;
 // Larger than any dimension a collection may have (nearstore::kMaxDimension).
 inline constexpr uint32_t kSegmentMaxDim = 1u << 16;
 
@@ -28,6 +29,7 @@ struct SegmentColumns {
   std::span<const std::string_view> metadata;       // rows
   std::span<const uint64_t> tombstone_seqs;         // tombstones
   std::span<const std::string_view> tombstone_ids;  // tombstones
+  std::string_view graph;                           // the rows' index (empty: none)
 };
 
 // Builds the bytes of a segment file.
@@ -55,11 +57,15 @@ class SegmentView {
   std::string_view metadata(uint64_t row) const { return Str(meta_offsets_, meta_bytes_, row); }
   uint64_t tombstone_seq(uint64_t i) const;
   std::string_view tombstone_id(uint64_t i) const { return Str(tomb_offsets_, tomb_bytes_, i); }
+  // The index section, 64-byte aligned in the file (empty when the segment has none). Not
+  // interpreted here: the index validates it when viewing it.
+  std::string_view graph() const { return graph_; }
+  uint32_t format_version() const { return version_; }
 
  private:
   static std::string_view Str(const char* offsets, const char* bytes, uint64_t i);
 
-  uint32_t dim_ = 0, metric_ = 0;
+  uint32_t version_ = 0, dim_ = 0, metric_ = 0;
   uint64_t rows_ = 0, tombstones_ = 0, min_seq_ = 0, max_seq_ = 0;
   const float* vectors_ = nullptr;
   const char* seqs_ = nullptr;
@@ -70,6 +76,7 @@ class SegmentView {
   const char* tomb_seqs_ = nullptr;
   const char* tomb_offsets_ = nullptr;
   const char* tomb_bytes_ = nullptr;
+  std::string_view graph_;
 };
 
 }  // namespace nearstore::storage

@@ -25,6 +25,7 @@ TEST(InfoTest, OpensAndCounts) {
   EXPECT_EQ(docs.name, "docs");
   EXPECT_EQ(docs.dim, testing::kDim);
   EXPECT_EQ(docs.metric, "cosine");
+  EXPECT_EQ(docs.index, "flat");
   EXPECT_EQ(docs.live, testing::kSealedRows + testing::kLoggedRows - 1);
   // Recovery may already have sealed the logged rows in the background: either way they are
   // all counted once.
@@ -35,6 +36,7 @@ TEST(InfoTest, OpensAndCounts) {
   const CollectionSummary& empty = summary->collections[1];
   EXPECT_EQ(empty.name, "empty");
   EXPECT_EQ(empty.metric, "l2");
+  EXPECT_EQ(empty.index, "hnsw");
   EXPECT_EQ(empty.live, 0u);
 
   const std::string text = FormatInfo(*summary);

@@ -60,7 +60,9 @@ inline void BuildDatabase(const std::string& dir) {
   write(kSealedRows, kLoggedRows);
   auto del = (*docs)->Delete("id-3");
   ASSERT_TRUE(del.ok() && *del);
-  ASSERT_TRUE((*db)->CreateCollection("empty", 4, Metric::kL2).ok());
+  IndexOptions hnsw;
+  hnsw.kind = IndexKind::kHnsw;
+  ASSERT_TRUE((*db)->CreateCollection("empty", 4, Metric::kL2, hnsw).ok());
   ASSERT_TRUE((*db)->Close().ok());
 }
 

@@ -17,11 +17,13 @@ using ::testing::HasSubstr;
 
 const std::string kPath = "/db/c000001/seg-000004.nss";
 
-// The header layout (docs/FORMATS.md): fixed fields, then 9 section entries of
-// {offset u64, length u64, crc u32, pad u32}, then the CRC32C of everything before it.
+// The header layout (docs/FORMATS.md): fixed fields, then 10 section entries (9 in version 1)
+// of {offset u64, length u64, crc u32, pad u32}, then the CRC32C of everything before it.
 constexpr size_t kDimOffset = 12, kRowsOffset = 16, kTombsOffset = 24, kVersionOffset = 8;
-constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 9;
-constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 272
+constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 10;
+constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 296
+constexpr size_t kHeaderCrcV1 = kSectionTable + 9 * kSectionEntry;           // 272
+constexpr size_t kHeaderSize = 320;
 enum { kVectors, kSeqs, kIdOffsets, kIdBytes, kMetaOffsets, kMetaBytes, kTombSeqs, kTombOffsets };
 
 // Rows and tombstones owned by the test; Columns() borrows them.
@@ -32,6 +34,7 @@ struct Data {
   std::vector<std::string> ids, metadata, tomb_ids;
   std::vector<uint64_t> tomb_seqs;
   std::vector<std::string_view> id_views, meta_views, tomb_views;
+  std::string graph;
 
   SegmentColumns Columns() {
     id_views.assign(ids.begin(), ids.end());
@@ -46,6 +49,7 @@ struct Data {
     c.metadata = meta_views;
     c.tombstone_seqs = tomb_seqs;
     c.tombstone_ids = tomb_views;
+    c.graph = graph;
     return c;
   }
 };
@@ -162,15 +166,57 @@ TEST_F(SegmentDamageTest, EveryHeaderByteIsCovered) {
     std::string bad = file_;
     bad[i] ^= 0x01;
     SCOPED_TRACE("flip at " + std::to_string(i));
-    ExpectCorrupt(bad, {"header checksum"}, /*verify=*/false);
+    // The version is read before the checksum (it sets the table's length): a flipped one
+    // names no format.
+    const bool in_version = i >= kVersionOffset && i < kVersionOffset + 4;
+    ExpectCorrupt(bad, {in_version ? "format version" : "header checksum"}, /*verify=*/false);
   }
 }
 
 TEST_F(SegmentDamageTest, UnknownVersion) {
-  std::string bad = file_;
-  StoreU32(bad.data() + kVersionOffset, 2);
-  Rehash(&bad);
-  ExpectCorrupt(bad, {"format version 2", "expected 1"});
+  for (uint32_t version : {0u, 3u}) {
+    std::string bad = file_;
+    StoreU32(bad.data() + kVersionOffset, version);
+    Rehash(&bad);
+    ExpectCorrupt(bad, {"format version " + std::to_string(version), "expected 1..2"});
+  }
+}
+
+// A version-1 file (written before segments carried a graph): the same bytes with a 9-entry
+// section table. It still parses, without a graph; and a version-2 header relabelled as
+// version 1 fails the checksum at version 1's place.
+TEST_F(SegmentDamageTest, ReadsVersion1Files) {
+  std::string v1 = file_;
+  ASSERT_EQ(SectionField(v1, kNumSections - 1, 1), 0u) << "fixture has no graph";
+  StoreU32(v1.data() + kVersionOffset, 1);
+  std::memset(v1.data() + kHeaderCrcV1, 0, kHeaderSize - kHeaderCrcV1);
+  StoreU32(v1.data() + kHeaderCrcV1, Crc32c(v1.data(), kHeaderCrcV1));
+  auto v = SegmentView::Parse(v1, kPath, true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->format_version(), 1u);
+  EXPECT_EQ(v->rows(), data_.seqs.size());
+  EXPECT_TRUE(v->graph().empty());
+  EXPECT_EQ(v->id(7), data_.ids[7]);
+
+  std::string relabelled = file_;
+  StoreU32(relabelled.data() + kVersionOffset, 1);
+  ExpectCorrupt(relabelled, {"header checksum"});
+}
+
+TEST(SegmentFile, GraphSectionRoundTrip) {
+  std::mt19937_64 rng(7);
+  Data d = RandomData(rng, 5, 40, 2);
+  for (int i = 0; i < 1000; ++i) d.graph.push_back(static_cast<char>(rng()));
+  const std::string file = EncodeSegment(d.Columns());
+  auto v = SegmentView::Parse(file, kPath, true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->format_version(), kSegmentFormatVersion);
+  EXPECT_EQ(v->graph(), d.graph);
+  EXPECT_EQ((v->graph().data() - file.data()) % 64, 0) << "the graph is read in place: aligned";
+  // Its checksum covers it.
+  std::string bad = file;
+  bad[static_cast<size_t>(v->graph().data() - file.data()) + 500] ^= 0x10;
+  ExpectCorrupt(bad, {"section 'graph' fails its checksum"});
 }
 
 TEST_F(SegmentDamageTest, DimensionOutOfRange) {

@@ -1,0 +1,25 @@
+// Search of an HNSW collection's snapshot: each sealed segment that carries a graph is searched
+// through it, every other source (the memtable, segments too small for a graph, segments
+// written before the collection had one) exactly; the candidates are merged per query.
+//
+// A graph's nodes are all the rows of its segment, dead ones too: a deleted or superseded row
+// is refused as a result (it is not visible at the snapshot) but still routes the search, so
+// recall holds after heavy deletes until compaction rebuilds the graph without those rows.
+#pragma once
+
+#include <vector>
+
+#include "engine/exact_search.h"
+#include "engine/thread_pool.h"
+#include "engine/top_k.h"
+#include "nearstore/types.h"
+
+namespace nearstore::engine {
+
+// For each of the nq queries (prepared as stored), the k closest visible rows found with a
+// candidate list of max(ef, k) per graph, closest first. Batches spread over `pool`.
+std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const float* queries,
+                                                size_t nq, uint32_t dim, Metric metric, size_t k,
+                                                size_t ef, ThreadPool* pool);
+
+}  // namespace nearstore::engine
