@@ -106,6 +106,7 @@ def ef_sweep(k: int = 10) -> list[int]:
 # engine's import (and its threads and memory) never touches another's measurement.
 ENGINES: dict[str, str] = {
     "nearstore-flat": "engines_lib:NearstoreFlat",
+    "nearstore-hnsw": "engines_lib:NearstoreHnsw",
     "faiss-flat": "engines_lib:FaissFlat",
     "faiss-hnsw": "engines_lib:FaissHnsw",
     "faiss-ivf": "engines_lib:FaissIvf",

@@ -40,6 +40,7 @@ class NearstoreFlat(Engine):
         self._db = nearstore.open(self.workdir / "db", threads=self.threads)
         self._col = self._db.create_collection("bench", dim=self.dim, metric=self.metric)
         self._threads_open = self.threads
+        self._ef = 0  # the hnsw subclass's knob; a flat collection ignores it
 
     def build(self, base: np.ndarray) -> None:
         batch = 8192
@@ -60,18 +61,56 @@ class NearstoreFlat(Engine):
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
         self._reopen(1)
         return np.fromiter(
-            (int(h.id) for h in self._col.search(query, k)), dtype=np.int64, count=-1
+            (int(h.id) for h in self._col.search(query, k, ef=self._ef)), dtype=np.int64, count=-1
         )
 
     def search_batch(self, queries: np.ndarray, k: int) -> list[np.ndarray]:
         self._reopen(self.threads)
         return [
             np.fromiter((int(h.id) for h in hits), dtype=np.int64)
-            for hits in self._col.search_batch(queries, k)
+            for hits in self._col.search_batch(queries, k, ef=self._ef)
         ]
 
     def close(self) -> None:
         self._db.close()
+
+
+class NearstoreHnsw(NearstoreFlat):
+    """nearstore's HNSW collection, on disk. The memtable is sized to hold the whole set, so that
+    the flush seals one segment with one graph (as a bulk load should be done; by default every
+    64 MiB of vectors would seal a segment with a graph of its own). Build time includes the
+    write-ahead log (without fsync), the graph and the segment file."""
+
+    name = "nearstore-hnsw"
+    exact = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        Engine.__init__(self, *args, **kwargs)
+        import nearstore
+
+        self._nearstore = nearstore
+        self._ef = 0
+
+    def build(self, base: np.ndarray) -> None:
+        m, efc = _graph_params(self.params)
+        memtable = max(64 << 20, base.nbytes + (16 << 20))
+        self._db = self._nearstore.open(
+            self.workdir / "db", sync=False, threads=self.threads, memtable_max_bytes=memtable
+        )
+        self._col = self._db.create_collection(
+            "bench", dim=self.dim, metric=self.metric, index="hnsw", m=m, ef_construction=efc
+        )
+        self._threads_open = self.threads
+        super().build(base)
+        info = self._col.info()
+        if info["indexed_rows"] != len(base) or info["segments"] != 1:
+            raise RuntimeError(f"expected one segment with a graph of every row, got {info}")
+
+    def query_knobs(self) -> list[dict[str, Any]]:
+        return [{"ef": e} for e in ef_sweep()]
+
+    def set_query_knob(self, knob: dict[str, Any]) -> None:
+        self._ef = knob["ef"]
 
 
 # ---- FAISS -------------------------------------------------------------------------------------

@@ -307,13 +307,29 @@ def _canonical_metric(metric: str) -> str:
     return {"euclidean": "l2", "ip": "dot"}.get(metric, metric)
 
 
-def open(path: Optional[str] = None, *, sync: bool = True, threads: int = 0) -> Database:  # noqa: A001
+def open(  # noqa: A001
+    path: Optional[str] = None,
+    *,
+    sync: bool = True,
+    threads: int = 0,
+    memtable_max_bytes: int = 0,
+) -> Database:
     """Opens (creating if missing) the database in directory ``path``; no path = in memory.
 
     ``sync=False`` acknowledges writes before they are fsynced: they survive a crash of the
-    process but not a power cut. ``threads`` caps the threads one search may use (0 = every core;
-    1 = the calling thread only, for applications that run many searches side by side).
+    process but not a power cut. ``threads`` caps the threads one search, and one index build,
+    may use (0 = every core; 1 = the calling thread only, for applications that run many
+    searches side by side). ``memtable_max_bytes`` (0 = 64 MiB) is how many bytes of vectors a
+    collection buffers before sealing them into a segment: a bulk load into an hnsw collection
+    that fits in one memtable gets one graph instead of one per 64 MiB.
     """
     import os
 
-    return Database(_core.Database.open(None if path is None else os.fspath(path), sync, threads))
+    for key, value in (("threads", threads), ("memtable_max_bytes", memtable_max_bytes)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidArgumentError(f"{key} must be 0 (the default) or more, got {value!r}")
+    return Database(
+        _core.Database.open(
+            None if path is None else os.fspath(path), sync, threads, memtable_max_bytes
+        )
+    )

@@ -283,7 +283,7 @@ NB_MODULE(_core, m) {
   nb::class_<Database>(m, "Database")
       .def_static(
           "open",
-          [](std::optional<std::string> path, bool sync, int threads) {
+          [](std::optional<std::string> path, bool sync, int threads, size_t memtable_max_bytes) {
             if (threads < 0) {
               Check(Status::InvalidArgument("threads must be 0 (every core) or more, got " +
                                             std::to_string(threads)));
@@ -291,6 +291,8 @@ NB_MODULE(_core, m) {
             DatabaseOptions o;
             o.durability = sync ? Durability::kSync : Durability::kNoSync;
             o.search_threads = threads;
+            o.index_build_threads = threads;
+            if (memtable_max_bytes != 0) o.memtable_max_bytes = memtable_max_bytes;
             Result<std::unique_ptr<Database>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -298,7 +300,7 @@ NB_MODULE(_core, m) {
             }
             return std::shared_ptr<Database>(Unwrap(std::move(r)));
           },
-          "path"_a.none(), "sync"_a, "threads"_a)
+          "path"_a.none(), "sync"_a, "threads"_a, "memtable_max_bytes"_a)
       .def_prop_ro("path", &Database::path)
       .def("close",
            [](Database& db) {

@@ -102,3 +102,19 @@ def test_settings_are_validated(db):
     with pytest.raises(nearstore.InvalidArgumentError, match="unknown collection settings"):
         db.get_or_create_collection("c", 8, ef=3)
     assert db.get_or_create_collection("new", 8, index="hnsw", m=8).info()["m"] == 8
+
+
+def test_memtable_size_sets_how_many_graphs_a_bulk_load_gets(tmp_path):
+    rng = np.random.default_rng(2)
+    data = clustered(rng, 3000, 16)
+    ids = [f"p{i}" for i in range(len(data))]
+    for memtable, segments in ((1000 * 16 * 4, 3), (0, 1)):
+        with nearstore.open(tmp_path / f"db{memtable}", memtable_max_bytes=memtable) as db:
+            col = db.create_collection("c", 16, "l2", index="hnsw")
+            for start in range(0, len(data), 500):
+                col.upsert(ids[start : start + 500], data[start : start + 500])
+            col.flush()
+            info = col.info()
+            assert info["segments"] == segments and info["indexed_rows"] == 3000
+    with pytest.raises(nearstore.InvalidArgumentError, match="memtable_max_bytes must be 0"):
+        nearstore.open(memtable_max_bytes=-1)
