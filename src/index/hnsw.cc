@@ -51,8 +51,32 @@ float HnswGraph::Distance(const float* a, const float* b) const {
   return RankingDistance(metric_, a, b, dim_);
 }
 
-uint32_t HnswGraph::Greedy(const float* vectors, const float* query, uint32_t from,
-                           float* from_distance, uint32_t level) const {
+namespace {
+
+// Distances on the float32 rows.
+struct FloatDistance {
+  const float* vectors;
+  const float* query;
+  uint32_t dim;
+  GraphMetric metric;
+  float operator()(uint32_t node) const {
+    return RankingDistance(metric, query, vectors + uint64_t{node} * dim, dim);
+  }
+  void Prefetch(uint32_t node) const { PrefetchVector(vectors, node, dim); }
+};
+
+// Estimated distances on SQ8 codes.
+struct Sq8Distance {
+  const Sq8Query* query;
+  float operator()(uint32_t node) const { return query->Distance(node); }
+  void Prefetch(uint32_t node) const { query->Prefetch(node); }
+};
+
+}  // namespace
+
+template <class Dist>
+uint32_t HnswGraph::Greedy(const Dist& dist, uint32_t from, float* from_distance,
+                           uint32_t level) const {
   uint32_t best = from;
   float best_distance = *from_distance;
   for (bool moved = true; moved;) {
@@ -60,8 +84,8 @@ uint32_t HnswGraph::Greedy(const float* vectors, const float* query, uint32_t fr
     const uint32_t* slot = Slot(best, level);
     const uint32_t count = slot[0];
     for (uint32_t i = 1; i <= count; ++i) {
-      if (i < count) PrefetchVector(vectors, slot[i + 1], dim_);
-      const float d = Distance(query, vectors + static_cast<uint64_t>(slot[i]) * dim_);
+      if (i < count) dist.Prefetch(slot[i + 1]);
+      const float d = dist(slot[i]);
       if (d < best_distance) {
         best_distance = d;
         best = slot[i];
@@ -73,9 +97,9 @@ uint32_t HnswGraph::Greedy(const float* vectors, const float* query, uint32_t fr
   return best;
 }
 
-void HnswGraph::SearchLevel0(const float* vectors, const float* query, uint32_t entry,
-                             float entry_distance, size_t ef, const AcceptFn* accept,
-                             SearchScratch* scratch) const {
+template <class Dist>
+void HnswGraph::SearchLevel0(const Dist& dist, uint32_t entry, float entry_distance, size_t ef,
+                             const AcceptFn* accept, SearchScratch* scratch) const {
   auto& visited = scratch->visited;
   auto& frontier = scratch->candidates;
   auto& best = scratch->results;
@@ -96,11 +120,11 @@ void HnswGraph::SearchLevel0(const float* vectors, const float* query, uint32_t 
     const uint32_t* slot = Slot(current.node, 0);
     const uint32_t count = slot[0];
     for (uint32_t i = 1; i <= count; ++i) {
-      // Fetch the next neighbour's vector while this one's distance is computed.
-      if (i < count) PrefetchVector(vectors, slot[i + 1], dim_);
+      // Fetch the next neighbour's data while this one's distance is computed.
+      if (i < count) dist.Prefetch(slot[i + 1]);
       const uint32_t node = slot[i];
       if (!visited.TryInsert(node)) continue;
-      const float d = Distance(query, vectors + static_cast<uint64_t>(node) * dim_);
+      const float d = dist(node);
       if (best.size() < ef || d < bound) {
         PushFrontier(&frontier, {d, node});
         if (accept == nullptr || (*accept)(node)) PushBest(&best, {d, node}, ef);
@@ -110,21 +134,30 @@ void HnswGraph::SearchLevel0(const float* vectors, const float* query, uint32_t 
   }
 }
 
-void HnswGraph::Search(const float* vectors, const float* query, size_t k, size_t ef,
-                       const AcceptFn* accept, SearchScratch* scratch,
-                       std::vector<Neighbor>* out) const {
+template <class Dist>
+void HnswGraph::SearchWith(const Dist& dist, size_t k, size_t ef, const AcceptFn* accept,
+                           SearchScratch* scratch, std::vector<Neighbor>* out) const {
   out->clear();
   if (n_ == 0 || k == 0) return;
   ef = std::max(ef, k);
   uint32_t entry = entry_;
-  float d = Distance(query, vectors + static_cast<uint64_t>(entry) * dim_);
-  for (uint32_t level = max_level_; level > 0; --level) {
-    entry = Greedy(vectors, query, entry, &d, level);
-  }
-  SearchLevel0(vectors, query, entry, d, ef, accept, scratch);
+  float d = dist(entry);
+  for (uint32_t level = max_level_; level > 0; --level) entry = Greedy(dist, entry, &d, level);
+  SearchLevel0(dist, entry, d, ef, accept, scratch);
   auto& best = scratch->results;
   std::sort(best.begin(), best.end(), NearerFirst);
   out->assign(best.begin(), best.begin() + std::min(k, best.size()));
+}
+
+void HnswGraph::Search(const float* vectors, const float* query, size_t k, size_t ef,
+                       const AcceptFn* accept, SearchScratch* scratch,
+                       std::vector<Neighbor>* out) const {
+  SearchWith(FloatDistance{vectors, query, dim_, metric_}, k, ef, accept, scratch, out);
+}
+
+void HnswGraph::Search(const Sq8Query& query, size_t k, size_t ef, const AcceptFn* accept,
+                       SearchScratch* scratch, std::vector<Neighbor>* out) const {
+  SearchWith(Sq8Distance{&query}, k, ef, accept, scratch, out);
 }
 
 std::string HnswGraph::Encode() const {

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/sq8.h"
 #include "index/visited_set.h"
 #include "nearstore/status.h"
 
@@ -91,6 +92,10 @@ class HnswGraph {
   // with a candidate list of max(ef, k). `vectors` are the rows the graph was built on.
   void Search(const float* vectors, const float* query, size_t k, size_t ef, const AcceptFn* accept,
               SearchScratch* scratch, std::vector<Neighbor>* out) const;
+  // The same walk measuring estimated distances on quantized codes of the graph's rows (`query`
+  // prepared for `codes`, with this graph's metric); `out` holds those estimates.
+  void Search(const Sq8Query& query, size_t k, size_t ef, const AcceptFn* accept,
+              SearchScratch* scratch, std::vector<Neighbor>* out) const;
 
   uint64_t size() const { return n_; }
   uint32_t m() const { return m_; }
@@ -111,11 +116,17 @@ class HnswGraph {
                       : upper_ + upper_offsets_[node] + (level - 1) * (m_ + 1);
   }
   float Distance(const float* a, const float* b) const;
+  // The walk, for a `Dist` that gives the query's distance to a node (`dist(node)`) and
+  // prefetches a node's data (`dist.Prefetch(node)`); defined in hnsw.cc.
+  template <class Dist>
+  void SearchWith(const Dist& dist, size_t k, size_t ef, const AcceptFn* accept,
+                  SearchScratch* scratch, std::vector<Neighbor>* out) const;
   // Greedy descent through one upper level: the closest node reachable from `from`.
-  uint32_t Greedy(const float* vectors, const float* query, uint32_t from, float* from_distance,
-                  uint32_t level) const;
-  void SearchLevel0(const float* vectors, const float* query, uint32_t entry, float entry_distance,
-                    size_t ef, const AcceptFn* accept, SearchScratch* scratch) const;
+  template <class Dist>
+  uint32_t Greedy(const Dist& dist, uint32_t from, float* from_distance, uint32_t level) const;
+  template <class Dist>
+  void SearchLevel0(const Dist& dist, uint32_t entry, float entry_distance, size_t ef,
+                    const AcceptFn* accept, SearchScratch* scratch) const;
 
   uint64_t n_ = 0;
   uint32_t dim_ = 0;

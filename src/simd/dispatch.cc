@@ -87,14 +87,28 @@ Isa BestIsaUpTo(Isa cap) {
   return Isa::kScalar;
 }
 
+bool CpuSupportsVnni() {
+  __builtin_cpu_init();
+  return CpuSupports(Isa::kAvx512) && __builtin_cpu_supports("avx512vnni");
+}
+
 const KernelTable* KernelsFor(Isa isa) {
   if (!CpuSupports(isa)) return nullptr;
+  if (isa == Isa::kAvx512 && CpuSupportsVnni()) {
+    // The avx512 table with the VNNI integer kernel: built once, at first use.
+    static const KernelTable vnni = [] {
+      KernelTable t = internal::kAvx512Table;
+      t.dot_u8i8 = &internal::DotU8I8Vnni;
+      return t;
+    }();
+    return &vnni;
+  }
   return &CompiledTable(isa);
 }
 
 const KernelTable& Kernels() {
   // Function-local static: initialised once, thread-safely, at first use.
-  static const KernelTable& table = CompiledTable(BestIsaUpTo(CapFromEnvironment()));
+  static const KernelTable& table = *KernelsFor(BestIsaUpTo(CapFromEnvironment()));
   return table;
 }
 

@@ -6,11 +6,13 @@
 // choice (for testing and for comparing variants); asking for an ISA the CPU lacks falls back
 // to the best one it has.
 //
-// All vectors are float32, rows stored contiguously with stride `dim`. Thread-safe: the table
+// Vectors are float32 (rows stored contiguously with stride `dim`), except for the integer
+// kernel of quantized codes. Thread-safe: the table
 // is immutable after first use.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace nearstore::simd {
 
@@ -31,6 +33,10 @@ struct KernelTable {
                     float* out);
   void (*l2sq_block)(const float* queries, size_t nq, const float* rows, size_t n, size_t dim,
                      float* out);
+  // Exact integer inner product of n unsigned bytes (quantized codes) and n signed bytes (a
+  // quantized query), any n; no overflow for n < 2^16. On CPUs with AVX-512 VNNI the avx512
+  // table's entry uses vpdpbusd (64 products per instruction).
+  int32_t (*dot_u8i8)(const uint8_t* codes, const int8_t* query, size_t n);
 };
 
 // The best table for this CPU (honouring NEARSTORE_ISA).
@@ -41,6 +47,8 @@ const KernelTable* KernelsFor(Isa isa);
 
 // Whether this CPU supports the ISA (CPUID and OS register-state support).
 bool CpuSupports(Isa isa);
+// Whether the avx512 table's dot_u8i8 uses VNNI on this CPU (AVX-512 and AVX-512 VNNI).
+bool CpuSupportsVnni();
 
 const char* IsaName(Isa isa);
 

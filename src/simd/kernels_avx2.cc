@@ -86,6 +86,26 @@ void L2sqBlock(const float* queries, size_t nq, const float* rows, size_t n, siz
   Block<Avx2, Metric::kL2sq, kL2sqQueries, kL2sqRows>(queries, nq, rows, n, dim, out);
 }
 
+// 16 codes at a time widened to 16-bit lanes; vpmaddwd sums adjacent products into 32 bits
+// (255 * 127 * 2 fits easily), so the sum is exact.
+int32_t DotU8I8(const uint8_t* codes, const int8_t* query, size_t n) {
+  __m256i acc = _mm256_setzero_si256();
+  size_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m256i c =
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + k)));
+    const __m256i q =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(query + k)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(c, q));
+  }
+  __m128i x = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
+  int32_t sum = _mm_cvtsi128_si32(x);
+  for (; k < n; ++k) sum += int32_t{codes[k]} * int32_t{query[k]};
+  return sum;
+}
+
 }  // namespace
 
 constinit const KernelTable kAvx2Table = {
@@ -96,6 +116,7 @@ constinit const KernelTable kAvx2Table = {
     .l2sq_many = &L2sqMany,
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
+    .dot_u8i8 = &DotU8I8,
 };
 
 }  // namespace nearstore::simd::internal

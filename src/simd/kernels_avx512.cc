@@ -12,6 +12,7 @@
 #include "simd/distance.h"
 #include "simd/kernels_generic.h"
 #include "simd/kernels_internal.h"
+#include "simd/reduce_avx512.h"
 
 namespace nearstore::simd::internal {
 namespace {
@@ -91,6 +92,21 @@ void L2sqBlock(const float* queries, size_t nq, const float* rows, size_t n, siz
   Block<Avx512, Metric::kL2sq, kTileQueries, kTileRows>(queries, nq, rows, n, dim, out);
 }
 
+// Without VNNI: 32 codes at a time widened to 16-bit lanes, vpmaddwd into 32 bits (exact);
+// the tail through masked loads.
+int32_t DotU8I8(const uint8_t* codes, const int8_t* query, size_t n) {
+  __m512i acc = _mm512_setzero_si512();
+  size_t k = 0;
+  for (; k < n; k += 32) {
+    const size_t left = n - k;
+    const __mmask32 mask = left >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << left) - 1u);
+    const __m512i c = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(mask, codes + k));
+    const __m512i q = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, query + k));
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(c, q));
+  }
+  return internal::ReduceAddEpi32(acc);
+}
+
 }  // namespace
 
 constinit const KernelTable kAvx512Table = {
@@ -101,6 +117,7 @@ constinit const KernelTable kAvx512Table = {
     .l2sq_many = &L2sqMany,
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
+    .dot_u8i8 = &DotU8I8,
 };
 
 }  // namespace nearstore::simd::internal

@@ -21,4 +21,7 @@ extern const KernelTable kAvx2Table;
 // functions.
 extern const KernelTable kAvx512Table;
 
+// dot_u8i8 with AVX-512 VNNI. REQUIRES CpuSupportsVnni().
+int32_t DotU8I8Vnni(const uint8_t* codes, const int8_t* query, size_t n);
+
 }  // namespace nearstore::simd::internal

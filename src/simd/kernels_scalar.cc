@@ -25,6 +25,12 @@ float L2sq(const float* a, const float* b, size_t dim) {
   return static_cast<float>(sum);
 }
 
+int32_t DotU8I8(const uint8_t* codes, const int8_t* query, size_t n) {
+  int32_t sum = 0;
+  for (size_t k = 0; k < n; ++k) sum += int32_t{codes[k]} * int32_t{query[k]};
+  return sum;
+}
+
 void DotMany(const float* query, const float* rows, size_t n, size_t dim, float* out) {
   for (size_t i = 0; i < n; ++i) out[i] = Dot(query, rows + i * dim, dim);
 }
@@ -53,6 +59,7 @@ constinit const KernelTable kScalarTable = {
     .l2sq_many = &L2sqMany,
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
+    .dot_u8i8 = &DotU8I8,
 };
 
 }  // namespace nearstore::simd::internal

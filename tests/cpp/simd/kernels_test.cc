@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "simd/distance.h"
+#include "simd/kernels_internal.h"
 #include "wide_loops_avx2.h"
 
 namespace nearstore::simd {
@@ -358,6 +359,51 @@ TEST(ScalarReferenceTest, MatchesDirectSums) {
     EXPECT_FLOAT_EQ(reference.dot(a.data(), b.data(), dim), static_cast<float>(dot));
     EXPECT_FLOAT_EQ(reference.l2sq(a.data(), b.data(), dim), static_cast<float>(l2sq));
   }
+}
+
+// ---- The integer kernel of quantized codes: every variant exact, equal to the scalar sum.
+
+struct IntVariant {
+  const char* name;
+  int32_t (*dot)(const uint8_t*, const int8_t*, size_t);  // nullptr: not on this CPU
+};
+
+std::vector<IntVariant> IntVariants() {
+  std::vector<IntVariant> v = {{"scalar", internal::kScalarTable.dot_u8i8}};
+  v.push_back({"avx2", CpuSupports(Isa::kAvx2) ? internal::kAvx2Table.dot_u8i8 : nullptr});
+  v.push_back({"avx512", CpuSupports(Isa::kAvx512) ? internal::kAvx512Table.dot_u8i8 : nullptr});
+  v.push_back({"avx512_vnni", CpuSupportsVnni() ? &internal::DotU8I8Vnni : nullptr});
+  return v;
+}
+
+TEST(IntKernelTest, EveryVariantIsExactForEveryLength) {
+  std::mt19937_64 rng = Rng(17);
+  for (const IntVariant& variant : IntVariants()) {
+    if (variant.dot == nullptr) {
+      std::printf("[ SKIPPED  ] integer kernel %s: not supported by this CPU\n", variant.name);
+      continue;
+    }
+    SCOPED_TRACE(variant.name);
+    for (size_t n = 0; n <= 300; ++n) {
+      std::vector<uint8_t> codes(n);
+      std::vector<int8_t> query(n);
+      int64_t want = 0;
+      for (size_t i = 0; i < n; ++i) {
+        codes[i] = static_cast<uint8_t>(rng());
+        query[i] = static_cast<int8_t>(rng());
+        want += int64_t{codes[i]} * int64_t{query[i]};
+      }
+      ASSERT_EQ(variant.dot(codes.data(), query.data(), n), want) << "n=" << n;
+    }
+    // The extremes: every product 255 * -128 or 255 * 127, over the longest supported length.
+    const size_t n = (size_t{1} << 16) - 1;
+    std::vector<uint8_t> codes(n, 255);
+    std::vector<int8_t> low(n, -128), high(n, 127);
+    EXPECT_EQ(variant.dot(codes.data(), low.data(), n), -255 * 128 * static_cast<int64_t>(n));
+    EXPECT_EQ(variant.dot(codes.data(), high.data(), n), 255 * 127 * static_cast<int64_t>(n));
+  }
+  // Kernels() hands out the widest one.
+  EXPECT_NE(Kernels().dot_u8i8, nullptr);
 }
 
 }  // namespace

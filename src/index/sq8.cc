@@ -1,0 +1,176 @@
+#include "index/sq8.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "index/hnsw.h"
+#include "simd/distance.h"
+#include "storage/coding.h"
+
+namespace nearstore::index {
+namespace {
+
+constexpr uint32_t kMagic = 0x00385153;  // "SQ8\0" little-endian
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 32;
+
+uint64_t PadTo8(uint64_t bytes) { return (bytes + 7) & ~uint64_t{7}; }
+
+struct Layout {
+  uint64_t mins, steps, norms, codes, total;
+};
+
+Layout LayoutFor(uint64_t n, uint32_t dim) {
+  Layout l;
+  l.mins = kHeaderBytes;
+  l.steps = l.mins + uint64_t{dim} * 4;
+  l.norms = l.steps + uint64_t{dim} * 4;
+  l.codes = PadTo8(l.norms + n * 4);
+  l.total = PadTo8(l.codes + n * dim);
+  return l;
+}
+
+Status Damaged(const std::string& path, const std::string& what) {
+  return Status::Corruption("SQ8 codes in " + path + ": " + what);
+}
+
+}  // namespace
+
+Sq8Codes Sq8Codes::Train(const float* vectors, uint64_t n, uint32_t dim) {
+  Sq8Codes c;
+  c.n_ = n;
+  c.dim_ = dim;
+  c.owned_floats_.assign(2 * uint64_t{dim} + n, 0.0f);
+  float* mins = c.owned_floats_.data();
+  float* steps = mins + dim;
+  float* norms = steps + dim;
+  std::vector<float> maxs(dim, 0.0f);
+  if (n > 0) {
+    std::copy(vectors, vectors + dim, mins);
+    std::copy(vectors, vectors + dim, maxs.begin());
+  }
+  for (uint64_t i = 1; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    for (uint32_t d = 0; d < dim; ++d) {
+      mins[d] = std::min(mins[d], v[d]);
+      maxs[d] = std::max(maxs[d], v[d]);
+    }
+  }
+  for (uint32_t d = 0; d < dim; ++d) steps[d] = (maxs[d] - mins[d]) / 255.0f;
+  c.owned_codes_.resize(n * dim);
+  for (uint64_t i = 0; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    uint8_t* code = c.owned_codes_.data() + i * dim;
+    double norm2 = 0;
+    for (uint32_t d = 0; d < dim; ++d) {
+      const float x = steps[d] > 0 ? std::round((v[d] - mins[d]) / steps[d]) : 0.0f;
+      code[d] = static_cast<uint8_t>(std::clamp(x, 0.0f, 255.0f));
+      const double decoded = double{mins[d]} + double{steps[d]} * code[d];
+      norm2 += decoded * decoded;
+    }
+    norms[i] = static_cast<float>(norm2);
+  }
+  c.mins_ = mins;
+  c.steps_ = steps;
+  c.norms_ = norms;
+  c.codes_ = c.owned_codes_.data();
+  return c;
+}
+
+uint64_t Sq8Codes::memory_bytes() const { return LayoutFor(n_, dim_).total - kHeaderBytes; }
+
+std::string Sq8Codes::Encode() const {
+  const Layout layout = LayoutFor(n_, dim_);
+  std::string out;
+  out.reserve(layout.total);
+  storage::PutU32(out, kMagic);
+  storage::PutU32(out, kVersion);
+  storage::PutU32(out, dim_);
+  storage::PutU32(out, 0);
+  storage::PutU64(out, n_);
+  storage::PutU64(out, 0);
+  out.append(reinterpret_cast<const char*>(mins_), uint64_t{dim_} * 4);
+  out.append(reinterpret_cast<const char*>(steps_), uint64_t{dim_} * 4);
+  out.append(reinterpret_cast<const char*>(norms_), n_ * 4);
+  out.resize(layout.codes, '\0');
+  out.append(reinterpret_cast<const char*>(codes_), n_ * dim_);
+  out.resize(layout.total, '\0');
+  return out;
+}
+
+Result<Sq8Codes> Sq8Codes::View(std::string_view bytes, uint64_t n, uint32_t dim,
+                                const std::string& path) {
+  if (bytes.size() < kHeaderBytes) return Damaged(path, "header cut short");
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) {
+    return Damaged(path, "bytes are not 8-byte aligned");
+  }
+  const char* p = bytes.data();
+  if (storage::LoadU32(p) != kMagic) return Damaged(path, "bad magic");
+  if (storage::LoadU32(p + 4) != kVersion) {
+    return Damaged(path, "format version " + std::to_string(storage::LoadU32(p + 4)) +
+                             ", expected " + std::to_string(kVersion));
+  }
+  if (storage::LoadU32(p + 8) != dim || storage::LoadU64(p + 16) != n) {
+    return Damaged(path, "covers " + std::to_string(storage::LoadU64(p + 16)) + " rows of " +
+                             std::to_string(storage::LoadU32(p + 8)) + " dimensions, expected " +
+                             std::to_string(n) + " of " + std::to_string(dim));
+  }
+  if (n > bytes.size()) return Damaged(path, "row count exceeds the size");
+  const Layout layout = LayoutFor(n, dim);
+  if (bytes.size() != layout.total) {
+    return Damaged(path, "size " + std::to_string(bytes.size()) + " bytes, expected " +
+                             std::to_string(layout.total));
+  }
+  Sq8Codes c;
+  c.n_ = n;
+  c.dim_ = dim;
+  c.mins_ = reinterpret_cast<const float*>(p + layout.mins);
+  c.steps_ = reinterpret_cast<const float*>(p + layout.steps);
+  c.norms_ = reinterpret_cast<const float*>(p + layout.norms);
+  c.codes_ = reinterpret_cast<const uint8_t*>(p + layout.codes);
+  // Non-finite ranges would turn every estimate into NaN, which breaks the heaps' order.
+  for (uint32_t d = 0; d < dim; ++d) {
+    if (!std::isfinite(c.mins_[d]) || !std::isfinite(c.steps_[d]) || c.steps_[d] < 0) {
+      return Damaged(path, "range of dimension " + std::to_string(d) + " is not finite");
+    }
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(c.norms_[i])) return Damaged(path, "norm of row " + std::to_string(i));
+  }
+  return c;
+}
+
+void Sq8Query::Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric) {
+  const uint32_t dim = codes.dim();
+  codes_ = &codes;
+  l2_ = metric == GraphMetric::kL2;
+  dot_ = simd::Kernels().dot_u8i8;
+  weights_.resize(dim);
+  double offset = 0, norm2 = 0;
+  float largest = 0;
+  for (uint32_t d = 0; d < dim; ++d) {
+    offset += double{query[d]} * codes.mins()[d];
+    norm2 += double{query[d]} * query[d];
+    largest = std::max(largest, std::abs(query[d] * codes.steps()[d]));
+  }
+  scale_ = largest > 0 ? largest / 127.0f : 1.0f;
+  for (uint32_t d = 0; d < dim; ++d) {
+    const float w = std::round(query[d] * codes.steps()[d] / scale_);
+    weights_[d] = static_cast<int8_t>(std::clamp(w, -127.0f, 127.0f));
+  }
+  offset_ = static_cast<float>(offset);
+  query_norm2_ = static_cast<float>(norm2);
+}
+
+float Sq8Query::Distance(uint32_t node) const {
+  const float dot = offset_ + scale_ * static_cast<float>(dot_(codes_->codes(node), weights_.data(),
+                                                               codes_->dim()));
+  return l2_ ? query_norm2_ - 2.0f * dot + codes_->norm2(node) : -dot;
+}
+
+void Sq8Query::Prefetch(uint32_t node) const {
+  const char* p = reinterpret_cast<const char*>(codes_->codes(node));
+  for (uint32_t off = 0; off < codes_->dim(); off += 64) __builtin_prefetch(p + off);
+}
+
+}  // namespace nearstore::index

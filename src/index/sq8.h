@@ -1,0 +1,83 @@
+// Sq8Codes: 8-bit scalar quantization of a set of vectors (the rows of a segment), for graph
+// walks that read a quarter of the bytes of float32 vectors.
+//
+// Training takes each dimension's range over the rows: x_d ~ min_d + step_d * c_d with c_d a
+// byte, step_d = (max_d - min_d) / 255. A query is not quantized that coarsely: the inner product
+// with a decoded row is
+//     q . x^ = sum_d q_d min_d + sum_d (q_d step_d) c_d,
+// and the weights w_d = q_d step_d are rounded to signed bytes on a per-query scale (1/127 of the
+// largest), so the second sum is one exact integer dot product of bytes (simd dot_u8i8: VNNI
+// where the CPU has it). Squared Euclidean distance follows from the same product and the
+// decoded rows' squared norms, stored per row: |q|^2 - 2 q.x^ + |x^|^2.
+// The estimates rank candidates; the engine re-ranks the best of them on the float32 vectors.
+//
+// Thread-safety: immutable once built or viewed; an Sq8Query belongs to one search at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nearstore/status.h"
+
+namespace nearstore::index {
+
+enum class GraphMetric : uint32_t;
+
+class Sq8Codes {
+ public:
+  Sq8Codes() = default;
+  Sq8Codes(Sq8Codes&&) noexcept = default;
+  Sq8Codes& operator=(Sq8Codes&&) noexcept = default;
+
+  // Trains the ranges on the n rows of `vectors` and encodes them.
+  static Sq8Codes Train(const float* vectors, uint64_t n, uint32_t dim);
+
+  // The bytes (format in docs/FORMATS.md, "SQ8 codes"), to be stored by the caller.
+  std::string Encode() const;
+  // Codes over `bytes` (kept alive by the caller, 8-byte aligned), validated: sizes exact and
+  // ranges and norms finite. Corruption naming `path` otherwise.
+  [[nodiscard]] static Result<Sq8Codes> View(std::string_view bytes, uint64_t n, uint32_t dim,
+                                             const std::string& path);
+
+  uint64_t size() const { return n_; }
+  uint32_t dim() const { return dim_; }
+  const uint8_t* codes(uint32_t node) const { return codes_ + uint64_t{node} * dim_; }
+  float norm2(uint32_t node) const { return norms_[node]; }
+  const float* mins() const { return mins_; }
+  const float* steps() const { return steps_; }
+  // Bytes of the codes and their per-row and per-dimension data.
+  uint64_t memory_bytes() const;
+
+ private:
+  uint64_t n_ = 0;
+  uint32_t dim_ = 0;
+  const float* mins_ = nullptr;
+  const float* steps_ = nullptr;
+  const float* norms_ = nullptr;
+  const uint8_t* codes_ = nullptr;
+  std::vector<float> owned_floats_;  // mins, steps, norms (built)
+  std::vector<uint8_t> owned_codes_;
+};
+
+// A query prepared for one set of codes; reused across searches (Prepare does not allocate
+// once its buffer has grown to the dimension).
+class Sq8Query {
+ public:
+  void Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric);
+  // The estimated ranking distance (squared Euclidean, or minus the inner product) to `node`.
+  float Distance(uint32_t node) const;
+  void Prefetch(uint32_t node) const;
+
+ private:
+  const Sq8Codes* codes_ = nullptr;
+  bool l2_ = false;
+  std::vector<int8_t> weights_;
+  float scale_ = 0;   // the weights' unit
+  float offset_ = 0;  // sum_d q_d min_d
+  float query_norm2_ = 0;
+  int32_t (*dot_)(const uint8_t*, const int8_t*, size_t) = nullptr;
+};
+
+}  // namespace nearstore::index
