@@ -64,13 +64,28 @@ const char* IndexKindName(IndexKind kind);
 [[nodiscard]] Result<IndexKind> ParseIndexKind(std::string_view name);
 
 inline constexpr uint32_t kMaxEf = 65536;
+inline constexpr uint32_t kMaxRerank = 64;
+
+// How an hnsw collection's graph walks measure distance.
+//   kNone: on the float32 vectors.
+//   kSq8:  on 8-bit codes of each vector (a quarter of the bytes; src/index/sq8.h), with the
+//          best k * rerank candidates re-ranked on the float32 vectors. Faster walks, and the
+//          float vectors are read only for re-ranking, so they may stay on disk.
+enum class Quantization : uint32_t { kNone = 0, kSq8 = 1 };
+
+// "none" or "sq8".
+const char* QuantizationName(Quantization quantization);
+// Accepts "none" and "sq8"; InvalidArgument otherwise.
+[[nodiscard]] Result<Quantization> ParseQuantization(std::string_view name);
 
 // A collection's index, fixed when it is created. The graph parameters matter only for kHnsw.
 struct IndexOptions {
   IndexKind kind = IndexKind::kFlat;
-  uint32_t m = 16;                 // links per node (level 0 keeps 2m); 2..256
-  uint32_t ef_construction = 200;  // candidate list while linking; m..kMaxEf
-  uint32_t ef_search = 64;         // default candidate list of a search; 1..kMaxEf
+  uint32_t m = 16;                                  // links per node (level 0 keeps 2m); 2..256
+  uint32_t ef_construction = 200;                   // candidate list while linking; m..kMaxEf
+  uint32_t ef_search = 64;                          // default candidate list of a search; 1..kMaxEf
+  Quantization quantization = Quantization::kNone;  // kSq8 needs kind kHnsw
+  uint32_t rerank = 4;  // with quantization: k * rerank candidates re-ranked; 1..kMaxRerank
 };
 
 struct SearchOptions {
@@ -110,6 +125,7 @@ struct CollectionInfo {
   // and mapped segments) and graphs. Mapped bytes count whether or not they are paged in now.
   uint64_t vector_bytes = 0;
   uint64_t graph_bytes = 0;
+  uint64_t code_bytes = 0;    // quantized codes (with their ranges and norms)
   uint64_t indexed_rows = 0;  // rows of sealed segments that carry a graph
 };
 

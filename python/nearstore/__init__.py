@@ -239,15 +239,24 @@ class Database:
         m: int = 16,
         ef_construction: int = 200,
         ef_search: int = 64,
+        quantization: str = "none",
+        rerank: int = 4,
     ) -> Collection:
         """A new collection. ``index="flat"`` searches exactly; ``index="hnsw"`` gives each
         sealed segment an HNSW graph with ``m`` links per node, built with a candidate list of
-        ``ef_construction``, searched with ``ef_search`` unless a search says otherwise."""
-        for key, value in (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search)):
+        ``ef_construction``, searched with ``ef_search`` unless a search says otherwise.
+
+        ``quantization="sq8"`` (hnsw only) walks the graphs on 8-bit codes of the vectors and
+        re-ranks the best ``k * rerank`` candidates on the float vectors."""
+        numbers = (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
+                   ("rerank", rerank))
+        for key, value in numbers:
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**32:
                 raise InvalidArgumentError(f"{key} must be a non-negative integer, got {value!r}")
         return Collection(
-            self._core.create_collection(name, dim, metric, index, m, ef_construction, ef_search)
+            self._core.create_collection(
+                name, dim, metric, index, m, ef_construction, ef_search, quantization, rerank
+            )
         )
 
     def get_collection(self, name: str) -> Collection:
@@ -258,12 +267,12 @@ class Database:
     ) -> Collection:
         """The existing collection (which must have this dim and metric, and the index settings
         given, if any), or a new one made with them (``index``, ``m``, ``ef_construction``,
-        ``ef_search`` as in :meth:`create_collection`)."""
-        unknown = set(index) - {"index", "m", "ef_construction", "ef_search"}
+        ``ef_search``, ``quantization``, ``rerank`` as in :meth:`create_collection`)."""
+        settings = {"index", "m", "ef_construction", "ef_search", "quantization", "rerank"}
+        unknown = set(index) - settings
         if unknown:
             raise InvalidArgumentError(
-                f"unknown collection settings {sorted(unknown)}; expected index, m, "
-                "ef_construction, ef_search"
+                f"unknown collection settings {sorted(unknown)}; expected {', '.join(sorted(settings))}"
             )
         try:
             col = self.get_collection(name)

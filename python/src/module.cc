@@ -89,8 +89,11 @@ nb::dict InfoDict(const CollectionInfo& i) {
   d["m"] = i.index.m;
   d["ef_construction"] = i.index.ef_construction;
   d["ef_search"] = i.index.ef_search;
+  d["quantization"] = QuantizationName(i.index.quantization);
+  d["rerank"] = i.index.rerank;
   d["vector_bytes"] = i.vector_bytes;
   d["graph_bytes"] = i.graph_bytes;
+  d["code_bytes"] = i.code_bytes;
   d["indexed_rows"] = i.indexed_rows;
   return d;
 }
@@ -314,16 +317,20 @@ NB_MODULE(_core, m) {
       .def(
           "create_collection",
           [](Database& db, const std::string& name, uint32_t dim, const std::string& metric,
-             const std::string& index, uint32_t m, uint32_t ef_construction, uint32_t ef_search) {
+             const std::string& index, uint32_t m, uint32_t ef_construction, uint32_t ef_search,
+             const std::string& quantization, uint32_t rerank) {
             IndexOptions o;
             o.kind = Unwrap(ParseIndexKind(index));
             o.m = m;
             o.ef_construction = ef_construction;
             o.ef_search = ef_search;
+            o.quantization = Unwrap(ParseQuantization(quantization));
+            o.rerank = rerank;
             auto mt = Unwrap(ParseMetric(metric));
             return CheckedCollection(db.CreateCollection(name, dim, mt, o));
           },
-          "name"_a, "dim"_a, "metric"_a, "index"_a, "m"_a, "ef_construction"_a, "ef_search"_a)
+          "name"_a, "dim"_a, "metric"_a, "index"_a, "m"_a, "ef_construction"_a, "ef_search"_a,
+          "quantization"_a, "rerank"_a)
       .def(
           "get_collection",
           [](Database& db, const std::string& name) {

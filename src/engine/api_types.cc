@@ -75,4 +75,21 @@ Result<IndexKind> ParseIndexKind(std::string_view name) {
                                  "'; expected 'flat' or 'hnsw'");
 }
 
+const char* QuantizationName(Quantization quantization) {
+  switch (quantization) {
+    case Quantization::kNone:
+      return "none";
+    case Quantization::kSq8:
+      return "sq8";
+  }
+  return "unknown";
+}
+
+Result<Quantization> ParseQuantization(std::string_view name) {
+  if (name == "none") return Quantization::kNone;
+  if (name == "sq8") return Quantization::kSq8;
+  return Status::InvalidArgument("unknown quantization '" + std::string(name) +
+                                 "'; expected 'none' or 'sq8'");
+}
+
 }  // namespace nearstore

@@ -149,9 +149,13 @@ class CollectionImpl final : public Collection,
   void SetBackgroundError(const Status& s);
   Status WriteSegmentFile(const std::string& file_name, const storage::SegmentColumns& columns,
                           uint64_t* size_bytes);
-  // The encoded HNSW graph of `rows` rows of `vectors` for a new segment, or "" when the
-  // collection is flat or the segment too small to be worth one.
-  Result<std::string> BuildGraph(const float* vectors, uint64_t rows) const;
+  // The encoded index sections of a new segment of `rows` rows of `vectors`: its HNSW graph
+  // and (with quantization) its codes; both "" when the collection is flat or the segment too
+  // small to be worth a graph.
+  struct IndexSections {
+    std::string graph, codes;
+  };
+  Result<IndexSections> BuildIndex(const float* vectors, uint64_t rows) const;
 
   // --- recovery (collection_recovery.cc)
   Status LoadSegments(const storage::CollectionEntry& entry);

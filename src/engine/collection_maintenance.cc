@@ -19,8 +19,9 @@ struct ColumnBuilder {
     ids.push_back(s.Id(row));
     metadata.push_back(s.Metadata(row));
   }
-  // `graph` is borrowed like the rest.
-  storage::SegmentColumns Columns(Metric metric, std::string_view graph) const {
+  // The index sections are borrowed like the rest.
+  storage::SegmentColumns Columns(Metric metric, std::string_view graph,
+                                  std::string_view codes) const {
     storage::SegmentColumns c;
     c.dim = dim;
     c.metric = static_cast<uint32_t>(metric);
@@ -31,6 +32,7 @@ struct ColumnBuilder {
     c.tombstone_seqs = tombstone_seqs;
     c.tombstone_ids = tombstone_ids;
     c.graph = graph;
+    c.codes = codes;
     return c;
   }
   uint32_t dim;
@@ -116,19 +118,24 @@ Status CollectionImpl::WriteSegmentFile(const std::string& file_name,
   return Status::Ok();
 }
 
-Result<std::string> CollectionImpl::BuildGraph(const float* vectors, uint64_t rows) const {
-  if (index_options_.kind != IndexKind::kHnsw || rows < ctx_.options.graph_min_rows) {
-    return std::string();
-  }
+Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* vectors,
+                                                                 uint64_t rows) const {
+  IndexSections out;
+  if (index_options_.kind != IndexKind::kHnsw || rows < ctx_.options.graph_min_rows) return out;
   int threads = ctx_.options.index_build_threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   index::HnswParams params;
   params.m = index_options_.m;
   params.ef_construction = index_options_.ef_construction;
+  // The graph is built on the float vectors (better links than codes would give).
   NEARSTORE_ASSIGN_OR_RETURN(
       auto graph,
       index::HnswGraph::Build(vectors, rows, dim_, GraphMetricFor(metric_), params, threads));
-  return graph.Encode();
+  out.graph = graph.Encode();
+  if (index_options_.quantization == Quantization::kSq8) {
+    out.codes = index::Sq8Codes::Train(vectors, rows, dim_).Encode();
+  }
+  return out;
 }
 
 Status CollectionImpl::SealOne(const Frozen& frozen) {
@@ -143,10 +150,11 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
     b.tombstone_seqs.push_back(seq);
   }
   // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
-  NEARSTORE_ASSIGN_OR_RETURN(const std::string graph, BuildGraph(b.vectors.data(), rows));
+  NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections, BuildIndex(b.vectors.data(), rows));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_, graph), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(
+      WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto segment,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
 
@@ -234,10 +242,12 @@ Status CollectionImpl::CompactNow() {
       origin.push_back({seg.get(), r});
     }
   }
-  NEARSTORE_ASSIGN_OR_RETURN(const std::string graph, BuildGraph(b.vectors.data(), origin.size()));
+  NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections,
+                             BuildIndex(b.vectors.data(), origin.size()));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, b.Columns(metric_, graph), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(
+      WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto output,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
   uint64_t min_seq = inputs.front()->view().min_seq(), max_seq = 0;

@@ -106,12 +106,14 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
   size_t nq = 0;
   NEARSTORE_ASSIGN_OR_RETURN(std::vector<float> prepared, PrepareQueries(queries, &nq));
   const Snapshot snapshot = TakeSnapshot();
-  const auto k = static_cast<size_t>(options.k);
-  const size_t ef = options.ef != 0 ? options.ef : index_options_.ef_search;
+  GraphSearchOptions graph_options;
+  graph_options.k = static_cast<size_t>(options.k);
+  graph_options.ef = options.ef != 0 ? options.ef : index_options_.ef_search;
+  graph_options.rerank = index_options_.rerank;
   auto candidates =
       index_options_.kind == IndexKind::kHnsw
-          ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, k, ef, ctx_.pool)
-          : ExactSearch(snapshot, prepared.data(), nq, dim_, metric_, k, ctx_.pool);
+          ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options, ctx_.pool)
+          : ExactSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options.k, ctx_.pool);
   std::vector<std::vector<Hit>> out(nq);
   for (size_t q = 0; q < nq; ++q) {
     auto& hits = out[q];
@@ -150,6 +152,7 @@ CollectionInfo CollectionImpl::Info() const {
         info.graph_bytes += segment.graph()->memory_bytes();
         info.indexed_rows += s->NumRows();
       }
+      if (segment.codes() != nullptr) info.code_bytes += segment.codes()->memory_bytes();
     } else {
       info.memtable_rows += s->NumRows();
     }

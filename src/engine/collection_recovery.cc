@@ -26,8 +26,11 @@ Result<IndexOptions> IndexFromEntry(const storage::CollectionEntry& entry) {
   };
   auto kind = ParseIndexKind(entry.index.kind);
   if (!kind.ok()) return corrupt(kind.status());
-  const IndexOptions index{*kind, entry.index.m, entry.index.ef_construction,
-                           entry.index.ef_search};
+  auto quantization = ParseQuantization(entry.index.quantization);
+  if (!quantization.ok()) return corrupt(quantization.status());
+  const IndexOptions index{
+      *kind,         entry.index.m,     entry.index.ef_construction, entry.index.ef_search,
+      *quantization, entry.index.rerank};
   if (Status s = ValidateIndexOptions(index); !s.ok()) return corrupt(s);
   return index;
 }

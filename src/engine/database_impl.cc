@@ -158,7 +158,12 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
   entry.dir = CollectionDirName(entry.id);
   entry.dim = dim;
   entry.metric = MetricName(metric);
-  entry.index = {IndexKindName(index.kind), index.m, index.ef_construction, index.ef_search};
+  entry.index = {IndexKindName(index.kind),
+                 index.m,
+                 index.ef_construction,
+                 index.ef_search,
+                 QuantizationName(index.quantization),
+                 index.rerank};
   entry.min_wal = 1;
   entry.next_file = 2;
   // Files first, then the manifest: a crash in between leaves a directory that the next

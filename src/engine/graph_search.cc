@@ -4,6 +4,7 @@
 
 #include "engine/segment.h"
 #include "index/hnsw.h"
+#include "simd/distance.h"
 
 namespace nearstore::engine {
 namespace {
@@ -14,11 +15,52 @@ size_t QueriesPerTask(size_t nq, const ThreadPool* pool) {
   return std::max<size_t>(1, (nq + tasks - 1) / tasks);
 }
 
+// Per-thread search state, reused so that a warm search does not allocate.
+struct Scratch {
+  index::SearchScratch walk;
+  index::Sq8Query quantized;
+  std::vector<index::Neighbor> found;
+};
+
+// Walks one segment's graph for `query` and offers its best visible rows to `top`.
+void SearchSegment(const Segment& segment, const float* query, uint64_t seq, Metric metric,
+                   const GraphSearchOptions& o, Scratch* scratch, TopK* top) {
+  const index::AcceptFn visible = [&segment, seq](uint32_t node) {
+    return segment.VisibleAt(node, seq);
+  };
+  const index::HnswGraph& graph = *segment.graph();
+  const index::Sq8Codes* codes = segment.codes();
+  if (codes == nullptr) {
+    graph.Search(segment.view().vectors(), query, o.k, o.ef, &visible, &scratch->walk,
+                 &scratch->found);
+    for (const index::Neighbor& n : scratch->found) {
+      top->Push({UserDistance(metric, n.distance), segment.Id(n.node), &segment, n.node});
+    }
+    return;
+  }
+  // Walk on the codes, keep the best k * rerank, re-rank those on the float vectors.
+  const index::GraphMetric graph_metric = GraphMetricFor(metric);
+  scratch->quantized.Prepare(*codes, query, graph_metric);
+  const size_t keep = o.k * std::max<size_t>(1, o.rerank);
+  graph.Search(scratch->quantized, keep, std::max(o.ef, keep), &visible, &scratch->walk,
+               &scratch->found);
+  const auto& kernels = simd::Kernels();
+  const uint32_t dim = segment.view().dim();
+  for (const index::Neighbor& n : scratch->found) {
+    const float* v = segment.Vector(n.node);
+    const float ranking = graph_metric == index::GraphMetric::kL2 ? kernels.l2sq(query, v, dim)
+                                                                  : -kernels.dot(query, v, dim);
+    top->Push({UserDistance(metric, ranking), segment.Id(n.node), &segment, n.node});
+  }
+}
+
 }  // namespace
 
 std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const float* queries,
-                                                size_t nq, uint32_t dim, Metric metric, size_t k,
-                                                size_t ef, ThreadPool* pool) {
+                                                size_t nq, uint32_t dim, Metric metric,
+                                                const GraphSearchOptions& options,
+                                                ThreadPool* pool) {
+  const size_t k = options.k;
   std::vector<const Segment*> graphs;
   auto rest = std::make_shared<Version>();
   for (const auto& source : snapshot.version->sources) {
@@ -38,20 +80,11 @@ std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const 
           : ExactSearch(Snapshot{rest, snapshot.seq}, queries, nq, dim, metric, k, pool);
   const uint64_t seq = snapshot.seq;
   auto search_query = [&](size_t q) {
-    // Reused per thread: once warm, the graph walk allocates nothing.
-    thread_local index::SearchScratch scratch;
-    thread_local std::vector<index::Neighbor> found;
+    thread_local Scratch scratch;
     TopK top(k);
     for (const Candidate& c : out[q]) top.Push(c);
     for (const Segment* segment : graphs) {
-      const index::AcceptFn visible = [segment, seq](uint32_t node) {
-        return segment->VisibleAt(node, seq);
-      };
-      segment->graph()->Search(segment->view().vectors(), queries + q * dim, k, ef, &visible,
-                               &scratch, &found);
-      for (const index::Neighbor& n : found) {
-        top.Push({UserDistance(metric, n.distance), segment->Id(n.node), segment, n.node});
-      }
+      SearchSegment(*segment, queries + q * dim, seq, metric, options, &scratch, &top);
     }
     out[q] = top.TakeSorted();
   };

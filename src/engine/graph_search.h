@@ -2,6 +2,9 @@
 // through it, every other source (the memtable, segments too small for a graph, segments
 // written before the collection had one) exactly; the candidates are merged per query.
 //
+// A segment with SQ8 codes is walked on them (a quarter of the bytes per distance), and the
+// best candidates of the walk are re-ranked on the float vectors.
+//
 // A graph's nodes are all the rows of its segment, dead ones too: a deleted or superseded row
 // is refused as a result (it is not visible at the snapshot) but still routes the search, so
 // recall holds after heavy deletes until compaction rebuilds the graph without those rows.
@@ -16,10 +19,19 @@
 
 namespace nearstore::engine {
 
-// For each of the nq queries (prepared as stored), the k closest visible rows found with a
-// candidate list of max(ef, k) per graph, closest first. Batches spread over `pool`.
+struct GraphSearchOptions {
+  size_t k = 10;
+  size_t ef = 64;  // the walk's candidate list is max(ef, k * rerank)
+  // Segments with quantized codes are walked on the codes; their best k * rerank are then
+  // re-ranked on the float vectors. Distances returned are always the float ones.
+  size_t rerank = 1;
+};
+
+// For each of the nq queries (prepared as stored), the k closest visible rows, closest first.
+// Batches spread over `pool`.
 std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const float* queries,
-                                                size_t nq, uint32_t dim, Metric metric, size_t k,
-                                                size_t ef, ThreadPool* pool);
+                                                size_t nq, uint32_t dim, Metric metric,
+                                                const GraphSearchOptions& options,
+                                                ThreadPool* pool);
 
 }  // namespace nearstore::engine

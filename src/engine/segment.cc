@@ -22,12 +22,14 @@ float UserDistance(Metric metric, float ranking_distance) {
 }
 
 Segment::Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view,
-                 std::string name, std::optional<index::HnswGraph> graph)
+                 std::string name, std::optional<index::HnswGraph> graph,
+                 std::optional<index::Sq8Codes> codes)
     : file_(std::move(file)),
       view_(view),
       file_name_(std::move(name)),
       deleted_at_(new std::atomic<uint64_t>[view.rows()]),
-      graph_(std::move(graph)) {
+      graph_(std::move(graph)),
+      codes_(std::move(codes)) {
   for (uint64_t i = 0; i < view.rows(); ++i) {
     deleted_at_[i].store(kNeverDeleted, std::memory_order_relaxed);
   }
@@ -55,7 +57,14 @@ Result<std::shared_ptr<Segment>> Segment::Open(storage::Env* env, const std::str
                                                               GraphMetricFor(metric), path));
     graph.emplace(std::move(g));
   }
-  return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name, std::move(graph)));
+  std::optional<index::Sq8Codes> codes;
+  if (!view.codes().empty()) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto c,
+                               index::Sq8Codes::View(view.codes(), view.rows(), view.dim(), path));
+    codes.emplace(std::move(c));
+  }
+  return std::shared_ptr<Segment>(
+      new Segment(std::move(file), view, file_name, std::move(graph), std::move(codes)));
 }
 
 }  // namespace nearstore::engine

@@ -18,8 +18,8 @@ namespace nearstore::engine {
 
 class Segment final : public RowSource {
  public:
-  // Maps and validates `dir`/`file_name`, and views its graph when it has one (validated
-  // whatever verify_checksums says: a search must never follow a link out of bounds).
+  // Maps and validates `dir`/`file_name`, and views its graph and codes when it has them
+  // (validated whatever verify_checksums says: a search must never read out of bounds).
   [[nodiscard]] static Result<std::shared_ptr<Segment>> Open(storage::Env* env,
                                                              const std::string& dir,
                                                              const std::string& file_name,
@@ -31,6 +31,8 @@ class Segment final : public RowSource {
   // The HNSW graph over this segment's rows (every row is a node, dead ones included), or
   // nullptr when the segment was written without one.
   const index::HnswGraph* graph() const { return graph_ ? &*graph_ : nullptr; }
+  // The SQ8 codes of this segment's rows (for graph walks), or nullptr when it has none.
+  const index::Sq8Codes* codes() const { return codes_ ? &*codes_ : nullptr; }
 
   uint64_t NumRows() const override { return view_.rows(); }
   const float* Vector(uint64_t row) const override { return view_.vector(row); }
@@ -45,13 +47,14 @@ class Segment final : public RowSource {
 
  private:
   Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name,
-          std::optional<index::HnswGraph> graph);
+          std::optional<index::HnswGraph> graph, std::optional<index::Sq8Codes> codes);
 
   std::shared_ptr<storage::MappedFile> file_;
   storage::SegmentView view_;
   std::string file_name_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
   std::optional<index::HnswGraph> graph_;  // views file_'s bytes
+  std::optional<index::Sq8Codes> codes_;   // likewise
 };
 
 // The graph metric that ranks like `metric` (stored vectors are unit length for cosine).

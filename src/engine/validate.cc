@@ -128,6 +128,19 @@ Status ValidateIndexOptions(const IndexOptions& index) {
     return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
                                    ", got " + std::to_string(index.ef_search));
   }
+  if (index.quantization != Quantization::kNone && index.quantization != Quantization::kSq8) {
+    return Status::InvalidArgument("unknown quantization " +
+                                   std::to_string(static_cast<uint32_t>(index.quantization)));
+  }
+  if (index.quantization != Quantization::kNone && index.kind != IndexKind::kHnsw) {
+    return Status::InvalidArgument(std::string("quantization '") +
+                                   QuantizationName(index.quantization) +
+                                   "' needs index 'hnsw' (a flat collection searches exactly)");
+  }
+  if (index.rerank < 1 || index.rerank > kMaxRerank) {
+    return Status::InvalidArgument("rerank must be 1.." + std::to_string(kMaxRerank) + ", got " +
+                                   std::to_string(index.rerank));
+  }
   return Status::Ok();
 }
 

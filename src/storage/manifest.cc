@@ -25,7 +25,9 @@ json CollectionToJson(const CollectionEntry& c) {
   const json index = {{"kind", c.index.kind},
                       {"m", c.index.m},
                       {"ef_construction", c.index.ef_construction},
-                      {"ef_search", c.index.ef_search}};
+                      {"ef_search", c.index.ef_search},
+                      {"quantization", c.index.quantization},
+                      {"rerank", c.index.rerank}};
   return {{"name", c.name},
           {"id", c.id},
           {"dir", c.dir},
@@ -113,6 +115,10 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
         c.index.ef_construction =
             static_cast<uint32_t>(unsigned_field(ji, "ef_construction", UINT32_MAX));
         c.index.ef_search = static_cast<uint32_t>(unsigned_field(ji, "ef_search", UINT32_MAX));
+        if (ji.contains("quantization")) {  // absent before quantization existed: none
+          c.index.quantization = ji.at("quantization").get<std::string>();
+          c.index.rerank = static_cast<uint32_t>(unsigned_field(ji, "rerank", UINT32_MAX));
+        }
       }
       c.next_file = unsigned_field(jc, "next_file", UINT64_MAX);
       c.min_wal = unsigned_field(jc, "min_wal", UINT64_MAX);

@@ -33,6 +33,8 @@ struct IndexEntry {
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
+  std::string quantization = "none";  // "none" | "sq8"
+  uint32_t rerank = 4;
 };
 
 struct CollectionEntry {

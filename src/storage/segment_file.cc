@@ -23,14 +23,18 @@ enum Section : size_t {
   kTombIdOffsets,
   kTombIdBytes,
   kGraph,  // from version 2
+  kCodes,  // from version 3
   kNumSections
 };
 constexpr const char* kSectionNames[kNumSections] = {
     "vectors",  "sequence numbers",    "id offsets",           "ids",           "metadata offsets",
-    "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids", "graph"};
+    "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids", "graph",
+    "codes"};
 
 // Sections a file of each format version has (the first N of the list above).
-size_t SectionsInVersion(uint32_t version) { return version == 1 ? kGraph : kNumSections; }
+size_t SectionsInVersion(uint32_t version) {
+  return version == 1 ? kGraph : version == 2 ? kCodes : kNumSections;
+}
 
 // Fixed fields (56 bytes) + section table (24 bytes per section) + header checksum (4) + pad.
 constexpr size_t kFixedFields = 56;
@@ -38,11 +42,12 @@ constexpr size_t kSectionEntrySize = 24;
 constexpr size_t HeaderCrcOffset(size_t sections) {
   return kFixedFields + sections * kSectionEntrySize;
 }
-constexpr size_t kHeaderSize =
-    (HeaderCrcOffset(kNumSections) + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
-// Version 1's shorter table fits the same header size.
-static_assert((HeaderCrcOffset(kGraph) + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign ==
-              kHeaderSize);
+// The header, padded to the section alignment: 320 bytes up to version 2, 384 from version 3.
+constexpr size_t HeaderSize(size_t sections) {
+  return (HeaderCrcOffset(sections) + 4 + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
+}
+// The smallest header of any version: enough to read the magic and the version.
+constexpr size_t kMinHeaderSize = HeaderSize(kGraph);
 
 size_t AlignUp(size_t n) { return (n + kSectionAlign - 1) / kSectionAlign * kSectionAlign; }
 
@@ -71,6 +76,7 @@ std::string EncodeSegment(const SegmentColumns& c) {
                         c.tombstone_seqs.size_bytes());
   AppendStrings(c.tombstone_ids, &sec[kTombIdOffsets], &sec[kTombIdBytes]);
   sec[kGraph].assign(c.graph);
+  sec[kCodes].assign(c.codes);
 
   uint64_t min_seq = UINT64_MAX, max_seq = 0;
   for (auto s : c.seqs) min_seq = std::min(min_seq, s), max_seq = std::max(max_seq, s);
@@ -87,7 +93,7 @@ std::string EncodeSegment(const SegmentColumns& c) {
   PutU64(header, max_seq);
   PutU32(header, c.metric);
   PutU32(header, 0);  // flags, none yet
-  size_t offset = kHeaderSize;
+  size_t offset = HeaderSize(kNumSections);
   for (const auto& s : sec) {
     PutU64(header, offset);
     PutU64(header, s.size());
@@ -96,7 +102,7 @@ std::string EncodeSegment(const SegmentColumns& c) {
     offset = AlignUp(offset + s.size());
   }
   PutU32(header, Crc32c(header));
-  header.resize(kHeaderSize, '\0');
+  header.resize(HeaderSize(kNumSections), '\0');
 
   std::string out = std::move(header);
   out.reserve(offset);
@@ -112,9 +118,9 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("segment '" + path + "' is damaged: " + what);
   };
-  if (data.size() < kHeaderSize) {
+  if (data.size() < kMinHeaderSize) {
     return corrupt("file is " + std::to_string(data.size()) + " bytes, shorter than its " +
-                   std::to_string(kHeaderSize) + "-byte header");
+                   std::to_string(kMinHeaderSize) + "-byte header");
   }
   const char* h = data.data();
   if (std::string_view(h, 8) != std::string_view(kSegmentMagic, 8)) return corrupt("bad magic");
@@ -128,6 +134,11 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   }
   const size_t num_sections = SectionsInVersion(v.version_);
   const size_t header_crc_offset = HeaderCrcOffset(num_sections);
+  const size_t header_size = HeaderSize(num_sections);
+  if (data.size() < header_size) {
+    return corrupt("file is " + std::to_string(data.size()) + " bytes, shorter than its " +
+                   std::to_string(header_size) + "-byte header");
+  }
   if (Crc32c(h, header_crc_offset) != LoadU32(h + header_crc_offset)) {
     return corrupt("header checksum mismatch");
   }
@@ -139,7 +150,7 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
     }
     return true;
   };
-  if (!all_zero(header_crc_offset + 4, kHeaderSize)) return corrupt("header padding is not zero");
+  if (!all_zero(header_crc_offset + 4, header_size)) return corrupt("header padding is not zero");
   v.dim_ = LoadU32(h + 12);
   v.rows_ = LoadU64(h + 16);
   v.tombstones_ = LoadU64(h + 24);
@@ -165,10 +176,11 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
                                            v.tombstones_ * 8,
                                            (v.tombstones_ + 1) * 8,
                                            kAnySize,
+                                           kAnySize,
                                            kAnySize};
   const char* base[kNumSections] = {};
   uint64_t size[kNumSections] = {};
-  uint64_t prev_end = kHeaderSize;
+  uint64_t prev_end = header_size;
   for (size_t i = 0; i < num_sections; ++i) {
     const char* e = h + kFixedFields + i * kSectionEntrySize;
     const uint64_t off = LoadU64(e), len = LoadU64(e + 8);
@@ -228,6 +240,7 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   v.tomb_offsets_ = base[kTombIdOffsets];
   v.tomb_bytes_ = base[kTombIdBytes];
   if (num_sections > kGraph && size[kGraph] > 0) v.graph_ = {base[kGraph], size[kGraph]};
+  if (num_sections > kCodes && size[kCodes] > 0) v.codes_ = {base[kCodes], size[kCodes]};
   // Sequence numbers must lie in the header's range and never decrease (replay order).
   uint64_t prev = 0;
   for (uint64_t r = 0; r < v.rows_; ++r) {

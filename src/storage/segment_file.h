@@ -14,8 +14,8 @@
 
 namespace nearstore::storage {
 
-// Version 2 added the graph section; version 1 files (no graph) are still read.
-inline constexpr uint32_t kSegmentFormatVersion = 2;
+// Version 2 added the graph section, version 3 the codes section; older files are still read.
+inline constexpr uint32_t kSegmentFormatVersion = 3;
 // Larger than any dimension a collection may have (nearstore::kMaxDimension).
 inline constexpr uint32_t kSegmentMaxDim = 1u << 16;
 
@@ -30,6 +30,7 @@ struct SegmentColumns {
   std::span<const uint64_t> tombstone_seqs;         // tombstones
   std::span<const std::string_view> tombstone_ids;  // tombstones
   std::string_view graph;                           // the rows' index (empty: none)
+  std::string_view codes;                           // the rows' quantized codes (empty: none)
 };
 
 // Builds the bytes of a segment file.
@@ -60,6 +61,8 @@ class SegmentView {
   // The index section, 64-byte aligned in the file (empty when the segment has none). Not
   // interpreted here: the index validates it when viewing it.
   std::string_view graph() const { return graph_; }
+  // The quantized codes section, likewise (empty when none).
+  std::string_view codes() const { return codes_; }
   uint32_t format_version() const { return version_; }
 
  private:
@@ -77,6 +80,7 @@ class SegmentView {
   const char* tomb_offsets_ = nullptr;
   const char* tomb_bytes_ = nullptr;
   std::string_view graph_;
+  std::string_view codes_;
 };
 
 }  // namespace nearstore::storage

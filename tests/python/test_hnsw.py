@@ -37,17 +37,23 @@ def hnsw_db(tmp_path):
     d.close()
 
 
-def test_recall_against_brute_force(hnsw_db, metric):
+@pytest.mark.parametrize("quantization", ["none", "sq8"])
+def test_recall_against_brute_force(hnsw_db, metric, quantization):
     rng = np.random.default_rng(11)
     data = clustered(rng, 4000, 32)
     ids = [f"p{i}" for i in range(len(data))]
-    col = hnsw_db.create_collection("c", 32, metric, index="hnsw", m=12, ef_construction=100)
+    col = hnsw_db.create_collection(
+        "c", 32, metric, index="hnsw", m=12, ef_construction=100, quantization=quantization
+    )
     col.upsert(ids, data)
     col.flush()  # seals one segment with its graph
     info = col.info()
     assert info["index"] == "hnsw" and info["m"] == 12 and info["ef_construction"] == 100
+    assert info["quantization"] == quantization and info["rerank"] == 4
     assert info["indexed_rows"] == 4000 and info["graph_bytes"] > 0
     assert info["vector_bytes"] == 4000 * 32 * 4
+    # SQ8: a byte per dimension per row, plus each row's norm and the ranges.
+    assert (info["code_bytes"] >= 4000 * (32 + 4)) == (quantization == "sq8")
     queries = data[rng.integers(0, len(data), 50)] + rng.normal(0, 0.5, (50, 32)).astype(np.float32)
     assert recall(col, data, ids, queries, metric, ef=64) >= 0.95
     # Results are sorted and ef per search is honoured (ef=1 still returns k hits).
@@ -90,6 +96,12 @@ def test_settings_are_validated(db):
         db.create_collection("c", 8, index="hnsw", m=-3)
     with pytest.raises(nearstore.InvalidArgumentError, match="ef_construction must be m"):
         db.create_collection("c", 8, index="hnsw", m=32, ef_construction=16)
+    with pytest.raises(nearstore.InvalidArgumentError, match="unknown quantization 'pq'"):
+        db.create_collection("c", 8, index="hnsw", quantization="pq")
+    with pytest.raises(nearstore.InvalidArgumentError, match="needs index 'hnsw'"):
+        db.create_collection("c", 8, quantization="sq8")
+    with pytest.raises(nearstore.InvalidArgumentError, match="rerank must be 1..64, got 0"):
+        db.create_collection("c", 8, index="hnsw", quantization="sq8", rerank=0)
     col = db.create_collection("c", 8, index="hnsw")
     with pytest.raises(nearstore.InvalidArgumentError, match="ef must be 0"):
         col.search(np.ones(8), ef=-1)

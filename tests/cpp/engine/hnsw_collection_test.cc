@@ -93,8 +93,8 @@ IndexOptions Hnsw(uint32_t m = 12, uint32_t ef_construction = 100, uint32_t ef_s
 
 struct Fixture {
   explicit Fixture(const std::string& name, Metric metric,
-                   DatabaseOptions options = SmallSegments())
-      : dir(name), metric_(metric), options_(options) {
+                   DatabaseOptions options = SmallSegments(), IndexOptions index = Hnsw())
+      : dir(name), metric_(metric), options_(options), index_(index) {
     Reopen();
   }
   void Reopen() {
@@ -108,7 +108,7 @@ struct Fixture {
       col = *existing;
       return;
     }
-    auto created = db->CreateCollection("c", kDim, metric_, Hnsw());
+    auto created = db->CreateCollection("c", kDim, metric_, index_);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     col = *created;
   }
@@ -130,6 +130,7 @@ struct Fixture {
   ScopedTempDir dir;
   Metric metric_;
   DatabaseOptions options_;
+  IndexOptions index_;
   std::unique_ptr<Database> db;
   std::shared_ptr<Collection> col;
 };
@@ -148,13 +149,22 @@ double Recall(Fixture& f, const std::map<std::string, std::vector<float>>& live,
   return found / wanted;
 }
 
-class HnswCollectionTest : public ::testing::TestWithParam<Metric> {};
+// Each metric, with the walk on float vectors and on SQ8 codes (re-ranked).
+class HnswCollectionTest : public ::testing::TestWithParam<std::tuple<Metric, Quantization>> {
+ protected:
+  Metric metric() const { return std::get<0>(GetParam()); }
+  IndexOptions Index() const {
+    IndexOptions index = Hnsw();
+    index.quantization = std::get<1>(GetParam());
+    return index;
+  }
+};
 
 TEST_P(HnswCollectionTest, RecallAgainstBruteForceAcrossSegmentsAndMemtable) {
   const uint64_t seed = TestSeed();
   SCOPED_TRACE(SeedTrace(seed));
   std::mt19937_64 rng(seed);
-  Fixture f("hnsw_recall", GetParam());
+  Fixture f("hnsw_recall", metric(), SmallSegments(), Index());
   // Four sealed segments with graphs (sealing is in the background: Flush waits for it),
   // then rows that stay in the memtable.
   const auto points = ClusteredPoints(rng, 6700, 30);
@@ -169,6 +179,12 @@ TEST_P(HnswCollectionTest, RecallAgainstBruteForceAcrossSegmentsAndMemtable) {
   EXPECT_EQ(info.indexed_rows, info.segment_rows);
   EXPECT_GT(info.graph_bytes, 0u);
   EXPECT_EQ(info.index.kind, IndexKind::kHnsw);
+  const bool quantized = Index().quantization == Quantization::kSq8;
+  // Codes: a byte per dimension per row, plus each row's norm and the ranges.
+  EXPECT_EQ(info.code_bytes > 0, quantized);
+  if (quantized) {
+    EXPECT_GE(info.code_bytes, info.segment_rows * (kDim + 4));
+  }
 
   const auto queries = QueriesNear(rng, points, 60);
   const double recall = Recall(f, live, queries, 10, 64);
@@ -206,7 +222,7 @@ TEST_P(HnswCollectionTest, DeletedAndSupersededPointsAreNeverReturned) {
   const uint64_t seed = TestSeed();
   SCOPED_TRACE(SeedTrace(seed));
   std::mt19937_64 rng(seed);
-  Fixture f("hnsw_deletes", GetParam());
+  Fixture f("hnsw_deletes", metric(), SmallSegments(), Index());
   const auto points = ClusteredPoints(rng, 5000, 20);
   f.Upsert(points);
   ASSERT_TRUE(f.col->Flush().ok());
@@ -233,7 +249,7 @@ TEST_P(HnswCollectionTest, DeletedAndSupersededPointsAreNeverReturned) {
     for (const Hit& h : f.Search(q, 20)) {
       ASSERT_EQ(deleted.count(h.id), 0u) << h.id << " was deleted";
       // A moved point is found with its new vector, never its old row.
-      const double expected = Distance(GetParam(), live.at(h.id), q);
+      const double expected = Distance(metric(), live.at(h.id), q);
       ASSERT_NEAR(h.distance, expected, 1e-3 * (1.0 + std::abs(expected))) << h.id;
     }
   }
@@ -254,7 +270,7 @@ TEST_P(HnswCollectionTest, ReopenGivesIdenticalResultsWithoutRebuilding) {
   const uint64_t seed = TestSeed();
   SCOPED_TRACE(SeedTrace(seed));
   std::mt19937_64 rng(seed);
-  Fixture f("hnsw_reopen", GetParam());
+  Fixture f("hnsw_reopen", metric(), SmallSegments(), Index());
   const auto points = ClusteredPoints(rng, 4000, 15);
   f.Upsert(points);
   ASSERT_TRUE(f.col->Flush().ok());
@@ -269,6 +285,9 @@ TEST_P(HnswCollectionTest, ReopenGivesIdenticalResultsWithoutRebuilding) {
   EXPECT_EQ(reopened.indexed_rows, info.indexed_rows);
   EXPECT_EQ(reopened.index.m, 12u);
   EXPECT_EQ(reopened.index.ef_construction, 100u);
+  EXPECT_EQ(reopened.index.quantization, Index().quantization);
+  EXPECT_EQ(reopened.index.rerank, 4u);
+  EXPECT_EQ(reopened.code_bytes, info.code_bytes);
   for (size_t i = 0; i < queries.size(); ++i) {
     const auto after = f.Search(queries[i], 10, 32);
     ASSERT_EQ(after.size(), before[i].size());
@@ -279,11 +298,14 @@ TEST_P(HnswCollectionTest, ReopenGivesIdenticalResultsWithoutRebuilding) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Metrics, HnswCollectionTest,
-                         ::testing::Values(Metric::kCosine, Metric::kL2, Metric::kDot),
-                         [](const auto& param_info) {
-                           return std::string(MetricName(param_info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    MetricsAndQuantization, HnswCollectionTest,
+    ::testing::Combine(::testing::Values(Metric::kCosine, Metric::kL2, Metric::kDot),
+                       ::testing::Values(Quantization::kNone, Quantization::kSq8)),
+    [](const auto& param_info) {
+      return std::string(MetricName(std::get<0>(param_info.param))) + "_" +
+             QuantizationName(std::get<1>(param_info.param));
+    });
 
 TEST(HnswCollection, SmallSegmentsAndFlatCollectionsHaveNoGraph) {
   std::mt19937_64 rng(3);
@@ -328,6 +350,17 @@ TEST(HnswCollection, RefusesBadSettings) {
   bad(Hnsw(300), "m must be 2..256, got 300");
   bad(Hnsw(16, 8), "ef_construction must be m (16)..65536, got 8");
   bad(Hnsw(16, 200, 0), "ef_search must be 1..65536, got 0");
+  IndexOptions flat_sq8;
+  flat_sq8.quantization = Quantization::kSq8;
+  bad(flat_sq8, "quantization 'sq8' needs index 'hnsw'");
+  IndexOptions no_rerank = Hnsw();
+  no_rerank.quantization = Quantization::kSq8;
+  no_rerank.rerank = 0;
+  bad(no_rerank, "rerank must be 1..64, got 0");
+  no_rerank.rerank = 65;
+  bad(no_rerank, "rerank must be 1..64, got 65");
+  EXPECT_FALSE(ParseQuantization("pq").ok());
+  EXPECT_EQ(*ParseQuantization("sq8"), Quantization::kSq8);
   IndexOptions unknown = Hnsw();
   unknown.kind = static_cast<IndexKind>(7);
   bad(unknown, "unknown index kind 7");

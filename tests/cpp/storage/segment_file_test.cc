@@ -17,13 +17,13 @@ using ::testing::HasSubstr;
 
 const std::string kPath = "/db/c000001/seg-000004.nss";
 
-// The header layout (docs/FORMATS.md): fixed fields, then 10 section entries (9 in version 1)
-// of {offset u64, length u64, crc u32, pad u32}, then the CRC32C of everything before it.
+// The header layout (docs/FORMATS.md): fixed fields, then 11 section entries (9 in version 1,
+// 10 in version 2) of {offset u64, length u64, crc u32, pad u32}, then the CRC32C of everything
+// before it, then zeros to a multiple of 64 bytes.
 constexpr size_t kDimOffset = 12, kRowsOffset = 16, kTombsOffset = 24, kVersionOffset = 8;
-constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 10;
-constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 296
-constexpr size_t kHeaderCrcV1 = kSectionTable + 9 * kSectionEntry;           // 272
-constexpr size_t kHeaderSize = 320;
+constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 11;
+constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 320
+constexpr size_t kHeaderSize = 384, kOldHeaderSize = 320;
 enum { kVectors, kSeqs, kIdOffsets, kIdBytes, kMetaOffsets, kMetaBytes, kTombSeqs, kTombOffsets };
 
 // Rows and tombstones owned by the test; Columns() borrows them.
@@ -34,7 +34,7 @@ struct Data {
   std::vector<std::string> ids, metadata, tomb_ids;
   std::vector<uint64_t> tomb_seqs;
   std::vector<std::string_view> id_views, meta_views, tomb_views;
-  std::string graph;
+  std::string graph, codes;
 
   SegmentColumns Columns() {
     id_views.assign(ids.begin(), ids.end());
@@ -50,6 +50,7 @@ struct Data {
     c.tombstone_seqs = tomb_seqs;
     c.tombstone_ids = tomb_views;
     c.graph = graph;
+    c.codes = codes;
     return c;
   }
 };
@@ -167,52 +168,75 @@ TEST_F(SegmentDamageTest, EveryHeaderByteIsCovered) {
     bad[i] ^= 0x01;
     SCOPED_TRACE("flip at " + std::to_string(i));
     // The version is read before the checksum (it sets the table's length): a flipped one
-    // names no format.
-    const bool in_version = i >= kVersionOffset && i < kVersionOffset + 4;
-    ExpectCorrupt(bad, {in_version ? "format version" : "header checksum"}, /*verify=*/false);
+    // names no format, or names an older one whose checksum (at another place) fails.
+    const uint32_t version = LoadU32(bad.data() + kVersionOffset);
+    const bool known = version >= 1 && version <= kSegmentFormatVersion;
+    ExpectCorrupt(bad, {known ? "header checksum" : "format version"}, /*verify=*/false);
   }
 }
 
 TEST_F(SegmentDamageTest, UnknownVersion) {
-  for (uint32_t version : {0u, 3u}) {
+  for (uint32_t version : {0u, 4u}) {
     std::string bad = file_;
     StoreU32(bad.data() + kVersionOffset, version);
     Rehash(&bad);
-    ExpectCorrupt(bad, {"format version " + std::to_string(version), "expected 1..2"});
+    ExpectCorrupt(bad, {"format version " + std::to_string(version), "expected 1..3"});
   }
 }
 
-// A version-1 file (written before segments carried a graph): the same bytes with a 9-entry
-// section table. It still parses, without a graph; and a version-2 header relabelled as
-// version 1 fails the checksum at version 1's place.
-TEST_F(SegmentDamageTest, ReadsVersion1Files) {
-  std::string v1 = file_;
-  ASSERT_EQ(SectionField(v1, kNumSections - 1, 1), 0u) << "fixture has no graph";
-  StoreU32(v1.data() + kVersionOffset, 1);
-  std::memset(v1.data() + kHeaderCrcV1, 0, kHeaderSize - kHeaderCrcV1);
-  StoreU32(v1.data() + kHeaderCrcV1, Crc32c(v1.data(), kHeaderCrcV1));
-  auto v = SegmentView::Parse(v1, kPath, true);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_EQ(v->format_version(), 1u);
-  EXPECT_EQ(v->rows(), data_.seqs.size());
-  EXPECT_TRUE(v->graph().empty());
-  EXPECT_EQ(v->id(7), data_.ids[7]);
+// The bytes an older version wrote for the same rows (whose newer sections are all empty): the
+// first `sections` table entries, moved with the sections to follow a 320-byte header.
+std::string AsOlderVersion(const std::string& file, uint32_t version, size_t sections) {
+  std::string old(kOldHeaderSize, '\0');
+  std::memcpy(old.data(), file.data(), kSectionTable);
+  StoreU32(old.data() + kVersionOffset, version);
+  for (size_t i = 0; i < sections; ++i) {
+    const char* from = file.data() + kSectionTable + i * kSectionEntry;
+    char* to = old.data() + kSectionTable + i * kSectionEntry;
+    std::memcpy(to, from, kSectionEntry);
+    const uint64_t offset = LoadU64(from) - (kHeaderSize - kOldHeaderSize);
+    std::memcpy(to, &offset, 8);
+  }
+  const size_t crc_at = kSectionTable + sections * kSectionEntry;
+  StoreU32(old.data() + crc_at, Crc32c(old.data(), crc_at));
+  return old + file.substr(kHeaderSize);
+}
 
+// Files written before segments carried a graph (version 1) or codes (version 2) still parse,
+// without them; and a header relabelled to an older version fails the checksum.
+TEST_F(SegmentDamageTest, ReadsOlderVersions) {
+  ASSERT_EQ(SectionField(file_, kNumSections - 2, 1), 0u) << "fixture has no graph";
+  ASSERT_EQ(SectionField(file_, kNumSections - 1, 1), 0u) << "fixture has no codes";
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    const std::string old = AsOlderVersion(file_, version, version == 1 ? 9 : 10);
+    auto v = SegmentView::Parse(old, kPath, true);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ(v->format_version(), version);
+    EXPECT_EQ(v->rows(), data_.seqs.size());
+    EXPECT_TRUE(v->graph().empty());
+    EXPECT_TRUE(v->codes().empty());
+    EXPECT_EQ(v->id(7), data_.ids[7]);
+    EXPECT_EQ(v->tombstone_id(1), data_.tomb_ids[1]);
+  }
   std::string relabelled = file_;
-  StoreU32(relabelled.data() + kVersionOffset, 1);
+  StoreU32(relabelled.data() + kVersionOffset, 2);
   ExpectCorrupt(relabelled, {"header checksum"});
 }
 
-TEST(SegmentFile, GraphSectionRoundTrip) {
+TEST(SegmentFile, GraphAndCodesSectionsRoundTrip) {
   std::mt19937_64 rng(7);
   Data d = RandomData(rng, 5, 40, 2);
   for (int i = 0; i < 1000; ++i) d.graph.push_back(static_cast<char>(rng()));
+  for (int i = 0; i < 333; ++i) d.codes.push_back(static_cast<char>(rng()));
   const std::string file = EncodeSegment(d.Columns());
   auto v = SegmentView::Parse(file, kPath, true);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->format_version(), kSegmentFormatVersion);
   EXPECT_EQ(v->graph(), d.graph);
   EXPECT_EQ((v->graph().data() - file.data()) % 64, 0) << "the graph is read in place: aligned";
+  EXPECT_EQ(v->codes(), d.codes);
+  EXPECT_EQ((v->codes().data() - file.data()) % 64, 0) << "the codes are read in place: aligned";
   // Its checksum covers it.
   std::string bad = file;
   bad[static_cast<size_t>(v->graph().data() - file.data()) + 500] ^= 0x10;
