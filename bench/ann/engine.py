@@ -107,6 +107,7 @@ def ef_sweep(k: int = 10) -> list[int]:
 ENGINES: dict[str, str] = {
     "nearstore-flat": "engines_lib:NearstoreFlat",
     "nearstore-hnsw": "engines_lib:NearstoreHnsw",
+    "nearstore-hnsw-sq8": "engines_lib:NearstoreHnswSq8",
     "faiss-flat": "engines_lib:FaissFlat",
     "faiss-hnsw": "engines_lib:FaissHnsw",
     "faiss-ivf": "engines_lib:FaissIvf",

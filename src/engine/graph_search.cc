@@ -25,13 +25,16 @@ struct Scratch {
 // Walks one segment's graph for `query` and offers its best visible rows to `top`.
 void SearchSegment(const Segment& segment, const float* query, uint64_t seq, Metric metric,
                    const GraphSearchOptions& o, Scratch* scratch, TopK* top) {
-  const index::AcceptFn visible = [&segment, seq](uint32_t node) {
+  const index::AcceptFn visible_fn = [&segment, seq](uint32_t node) {
     return segment.VisibleAt(node, seq);
   };
+  // Every row visible (none deleted, none newer than the snapshot): no check per row.
+  const bool all_visible = segment.MarkedRows() == 0 && segment.view().max_seq() <= seq;
+  const index::AcceptFn* visible = all_visible ? nullptr : &visible_fn;
   const index::HnswGraph& graph = *segment.graph();
   const index::Sq8Codes* codes = segment.codes();
   if (codes == nullptr) {
-    graph.Search(segment.view().vectors(), query, o.k, o.ef, &visible, &scratch->walk,
+    graph.Search(segment.view().vectors(), query, o.k, o.ef, visible, &scratch->walk,
                  &scratch->found);
     for (const index::Neighbor& n : scratch->found) {
       top->Push({UserDistance(metric, n.distance), segment.Id(n.node), &segment, n.node});
@@ -42,7 +45,7 @@ void SearchSegment(const Segment& segment, const float* query, uint64_t seq, Met
   const index::GraphMetric graph_metric = GraphMetricFor(metric);
   scratch->quantized.Prepare(*codes, query, graph_metric);
   const size_t keep = o.k * std::max<size_t>(1, o.rerank);
-  graph.Search(scratch->quantized, keep, std::max(o.ef, keep), &visible, &scratch->walk,
+  graph.Search(scratch->quantized, keep, std::max(o.ef, keep), visible, &scratch->walk,
                &scratch->found);
   const auto& kernels = simd::Kernels();
   const uint32_t dim = segment.view().dim();

@@ -48,8 +48,20 @@ class RowSource {
            DeletedAt(row).load(std::memory_order_relaxed) > snapshot_seq;
   }
   void MarkDeleted(uint64_t row, uint64_t seq) const {
-    DeletedAt(row).store(seq, std::memory_order_relaxed);
+    std::atomic<uint64_t>& deleted_at = DeletedAt(row);
+    if (seq != kNeverDeleted && deleted_at.load(std::memory_order_relaxed) == kNeverDeleted) {
+      marked_rows_.fetch_add(1, std::memory_order_relaxed);
+    }
+    deleted_at.store(seq, std::memory_order_relaxed);
   }
+  // Rows ever marked deleted (an upper bound of the dead rows). 0 lets a search skip the
+  // per-row visibility check of rows it knows are all written at or before its snapshot.
+  // Marks are made under the collection's exclusive state lock, so a reader that took its
+  // snapshot under the shared lock sees every mark at or below its sequence number.
+  uint64_t MarkedRows() const { return marked_rows_.load(std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint64_t> marked_rows_{0};
 };
 
 }  // namespace nearstore::engine

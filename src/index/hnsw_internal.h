@@ -26,11 +26,19 @@ inline void PrefetchVector(const float* vectors, uint32_t node, uint32_t dim) {
   __builtin_prefetch(p + 64);
 }
 
-// Closest first; ties by node id so results do not depend on heap order.
-inline bool NearerFirst(const Neighbor& a, const Neighbor& b) {
-  return a.distance < b.distance || (a.distance == b.distance && a.node < b.node);
-}
-inline bool FartherFirst(const Neighbor& a, const Neighbor& b) { return NearerFirst(b, a); }
+// Closest first; ties by node id so results do not depend on heap order. Function objects
+// rather than functions, so that the heap and sort templates inline them (a function passed
+// as a comparator is called through a pointer).
+struct NearerFirstOrder {
+  bool operator()(const Neighbor& a, const Neighbor& b) const {
+    return a.distance < b.distance || (a.distance == b.distance && a.node < b.node);
+  }
+};
+struct FartherFirstOrder {
+  bool operator()(const Neighbor& a, const Neighbor& b) const { return NearerFirstOrder()(b, a); }
+};
+inline constexpr NearerFirstOrder NearerFirst{};
+inline constexpr FartherFirstOrder FartherFirst{};
 
 // The frontier: a min-heap (the nearest candidate on top).
 inline void PushFrontier(std::vector<Neighbor>* heap, Neighbor n) {

@@ -143,6 +143,7 @@ Result<Sq8Codes> Sq8Codes::View(std::string_view bytes, uint64_t n, uint32_t dim
 void Sq8Query::Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric) {
   const uint32_t dim = codes.dim();
   codes_ = &codes;
+  dim_ = dim;
   l2_ = metric == GraphMetric::kL2;
   dot_ = simd::Kernels().dot_u8i8;
   weights_.resize(dim);
@@ -160,17 +161,6 @@ void Sq8Query::Prepare(const Sq8Codes& codes, const float* query, GraphMetric me
   }
   offset_ = static_cast<float>(offset);
   query_norm2_ = static_cast<float>(norm2);
-}
-
-float Sq8Query::Distance(uint32_t node) const {
-  const float dot = offset_ + scale_ * static_cast<float>(dot_(codes_->codes(node), weights_.data(),
-                                                               codes_->dim()));
-  return l2_ ? query_norm2_ - 2.0f * dot + codes_->norm2(node) : -dot;
-}
-
-void Sq8Query::Prefetch(uint32_t node) const {
-  const char* p = reinterpret_cast<const char*>(codes_->codes(node));
-  for (uint32_t off = 0; off < codes_->dim(); off += 64) __builtin_prefetch(p + off);
 }
 
 }  // namespace nearstore::index

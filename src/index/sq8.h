@@ -67,11 +67,21 @@ class Sq8Query {
  public:
   void Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric);
   // The estimated ranking distance (squared Euclidean, or minus the inner product) to `node`.
-  float Distance(uint32_t node) const;
-  void Prefetch(uint32_t node) const;
+  // Inline: called for every node a walk visits.
+  float Distance(uint32_t node) const {
+    const float dot =
+        offset_ + scale_ * static_cast<float>(dot_(codes_->codes(node), weights_.data(), dim_));
+    return l2_ ? query_norm2_ - 2.0f * dot + codes_->norm2(node) : -dot;
+  }
+  // Asks for every cache line of the node's codes ahead of use (a hint: never faults).
+  void Prefetch(uint32_t node) const {
+    const char* p = reinterpret_cast<const char*>(codes_->codes(node));
+    for (uint32_t off = 0; off < dim_; off += 64) __builtin_prefetch(p + off);
+  }
 
  private:
   const Sq8Codes* codes_ = nullptr;
+  uint32_t dim_ = 0;
   bool l2_ = false;
   std::vector<int8_t> weights_;
   float scale_ = 0;   // the weights' unit
