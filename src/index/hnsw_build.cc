@@ -40,14 +40,16 @@ constexpr size_t kLockStripes = 4096;
 
 class HnswBuilder {
  public:
-  HnswBuilder(HnswGraph* g, const float* vectors, const HnswParams& params)
+  HnswBuilder(HnswGraph* g, const float* vectors, const HnswParams& params, const Sq8Codes* codes)
       : g_(*g),
         vectors_(vectors),
+        codes_(codes),
         // Fewer candidates than links would leave lists short for no gain (as hnswlib does).
         ef_construction_(std::max(params.ef_construction, params.m)),
         locks_(new std::mutex[kLockStripes]) {}
 
-  void Insert(uint32_t node, SearchScratch* scratch);
+  // `query` is scratch for the node's quantized form (used when building with codes).
+  void Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query);
 
  private:
   const float* Vec(uint32_t node) const { return vectors_ + static_cast<uint64_t>(node) * g_.dim_; }
@@ -65,8 +67,11 @@ class HnswBuilder {
     out->assign(slot + 1, slot + 1 + slot[0]);
   }
   uint32_t GreedyDescent(uint32_t node, uint32_t from, float* distance, uint32_t level);
-  // The ef_construction nearest to `node` on `level` found from `entry`, nearest first.
-  void SearchLevel(uint32_t node, uint32_t entry, float entry_distance, uint32_t level,
+  // The ef_construction nearest to `node` on `level` found from `entry`, nearest first, with
+  // exact distances. `dist(other)` is the distance the search ranks by (exact, or estimated
+  // on codes).
+  template <class Dist>
+  void SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, uint32_t level,
                    SearchScratch* scratch, std::vector<Neighbor>* out);
   // Algorithm 4 (without extending candidates or keeping pruned ones): keep a candidate only if
   // it is nearer to the base than to every candidate already kept, so links point in diverse
@@ -78,6 +83,7 @@ class HnswBuilder {
 
   HnswGraph& g_;
   const float* vectors_;
+  const Sq8Codes* codes_;  // nullptr: search on the floats
   const uint32_t ef_construction_;
   std::unique_ptr<std::mutex[]> locks_;
   std::mutex top_mu_;  // guards g_.entry_ and g_.max_level_ during the build
@@ -101,7 +107,8 @@ uint32_t HnswBuilder::GreedyDescent(uint32_t node, uint32_t from, float* distanc
   return best;
 }
 
-void HnswBuilder::SearchLevel(uint32_t node, uint32_t entry, float entry_distance, uint32_t level,
+template <class Dist>
+void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, uint32_t level,
                               SearchScratch* scratch, std::vector<Neighbor>* out) {
   thread_local std::vector<uint32_t> links;
   auto& visited = scratch->visited;
@@ -112,6 +119,7 @@ void HnswBuilder::SearchLevel(uint32_t node, uint32_t entry, float entry_distanc
   best.clear();
   visited.Insert(entry);
   visited.Insert(node);  // never link a node to itself
+  const float entry_distance = dist(entry);
   PushFrontier(&frontier, {entry_distance, entry});
   PushBest(&best, {entry_distance, entry}, ef_construction_);
   while (!frontier.empty()) {
@@ -119,9 +127,17 @@ void HnswBuilder::SearchLevel(uint32_t node, uint32_t entry, float entry_distanc
     if (best.size() >= ef_construction_ && current.distance > best.front().distance) break;
     PopFrontier(&frontier);
     CopyLinks(current.node, level, &links);
+    // Keep the unvisited links, then measure them, fetching the next one's vector while the
+    // current one's distance is computed.
+    size_t fresh = 0;
     for (uint32_t next : links) {
-      if (!visited.TryInsert(next)) continue;
-      const float d = Distance(node, next);
+      if (visited.TryInsert(next)) links[fresh++] = next;
+    }
+    if (fresh > 0) PrefetchVector(vectors_, links[0], g_.dim_);
+    for (size_t i = 0; i < fresh; ++i) {
+      const uint32_t next = links[i];
+      if (i + 1 < fresh) PrefetchVector(vectors_, links[i + 1], g_.dim_);
+      const float d = dist(next);
       if (best.size() < ef_construction_ || d < best.front().distance) {
         PushFrontier(&frontier, {d, next});
         PushBest(&best, {d, next}, ef_construction_);
@@ -129,6 +145,9 @@ void HnswBuilder::SearchLevel(uint32_t node, uint32_t entry, float entry_distanc
     }
   }
   out->assign(best.begin(), best.end());
+  if (codes_ != nullptr) {
+    for (Neighbor& nb : *out) nb.distance = Distance(node, nb.node);  // exact, for selection
+  }
   std::sort(out->begin(), out->end(), NearerFirst);
 }
 
@@ -171,7 +190,7 @@ void HnswBuilder::Link(uint32_t from, uint32_t to, float distance, uint32_t leve
   for (size_t i = 0; i < kept.size(); ++i) slot[i + 1] = kept[i].node;
 }
 
-void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
+void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query) {
   thread_local std::vector<Neighbor> found;
   thread_local std::vector<std::vector<Neighbor>> chosen;  // per level
   const uint32_t level = g_.levels_[node];
@@ -188,8 +207,15 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
   // there that the first phase would overwrite (which would leave that node unreachable).
   const uint32_t linked_levels = std::min(level, top_level) + 1;
   if (chosen.size() < linked_levels) chosen.resize(linked_levels);
+  if (codes_ != nullptr) query->Prepare(*codes_, Vec(node), g_.metric_);
   for (uint32_t l = linked_levels; l-- > 0;) {
-    SearchLevel(node, entry, distance, l, scratch, &found);
+    if (codes_ != nullptr) {
+      SearchLevel(node, [query](uint32_t other) { return query->Distance(other); }, entry, l,
+                  scratch, &found);
+    } else {
+      SearchLevel(node, [this, node](uint32_t other) { return Distance(node, other); }, entry, l,
+                  scratch, &found);
+    }
     SelectNeighbors(found, g_.m_, &chosen[l]);
     {
       std::lock_guard lock(LockOf(node));
@@ -197,10 +223,7 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
       slot[0] = static_cast<uint32_t>(chosen[l].size());
       for (size_t i = 0; i < chosen[l].size(); ++i) slot[i + 1] = chosen[l][i].node;
     }
-    if (!found.empty()) {
-      entry = found.front().node;
-      distance = found.front().distance;
-    }
+    if (!found.empty()) entry = found.front().node;
   }
   for (uint32_t l = 0; l < linked_levels; ++l) {
     for (const Neighbor& nb : chosen[l]) Link(nb.node, node, nb.distance, l);
@@ -212,7 +235,14 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch) {
 }
 
 Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t dim,
-                                   GraphMetric metric, const HnswParams& params, int threads) {
+                                   GraphMetric metric, const HnswParams& params, int threads,
+                                   const Sq8Codes* codes) {
+  if (codes != nullptr && (codes->size() != n || codes->dim() != dim)) {
+    return Status::InvalidArgument("HNSW build: the codes cover " + std::to_string(codes->size()) +
+                                   " rows of " + std::to_string(codes->dim()) +
+                                   " dimensions, expected " + std::to_string(n) + " of " +
+                                   std::to_string(dim));
+  }
   if (params.m < 2 || params.m > kHnswMaxM) {
     return Status::InvalidArgument("HNSW m must be in [2, " + std::to_string(kHnswMaxM) +
                                    "], got " + std::to_string(params.m));
@@ -249,12 +279,13 @@ Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t di
   g.entry_ = 0;
   g.max_level_ = g.levels_[0];
 
-  HnswBuilder builder(&g, vectors, params);
+  HnswBuilder builder(&g, vectors, params, codes);
   std::atomic<uint64_t> next{1};
   auto work = [&] {
     SearchScratch scratch;
+    Sq8Query query;
     for (uint64_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      builder.Insert(static_cast<uint32_t>(i), &scratch);
+      builder.Insert(static_cast<uint32_t>(i), &scratch, &query);
     }
   };
   const int extra = static_cast<int>(std::min<uint64_t>(std::max(threads, 1) - 1, n));
