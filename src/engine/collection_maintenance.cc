@@ -130,9 +130,9 @@ Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* ve
   // The build's candidate searches run on SQ8 codes (a quarter of the bytes to read) and its
   // links are chosen on the floats; the codes are kept in the segment only with quantization.
   const index::Sq8Codes codes = index::Sq8Codes::Train(vectors, rows, dim_);
-  NEARSTORE_ASSIGN_OR_RETURN(auto graph, index::HnswGraph::Build(vectors, rows, dim_,
-                                                                 GraphMetricFor(metric_), params,
-                                                                 threads, &codes));
+  NEARSTORE_ASSIGN_OR_RETURN(
+      auto graph, index::HnswGraph::Build(vectors, rows, dim_, GraphMetricFor(metric_), params,
+                                          threads, &codes));
   out.graph = graph.Encode();
   if (index_options_.quantization == Quantization::kSq8) out.codes = codes.Encode();
   return out;

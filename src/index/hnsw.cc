@@ -51,29 +51,6 @@ float HnswGraph::Distance(const float* a, const float* b) const {
   return RankingDistance(metric_, a, b, dim_);
 }
 
-namespace {
-
-// Distances on the float32 rows.
-struct FloatDistance {
-  const float* vectors;
-  const float* query;
-  uint32_t dim;
-  GraphMetric metric;
-  float operator()(uint32_t node) const {
-    return RankingDistance(metric, query, vectors + uint64_t{node} * dim, dim);
-  }
-  void Prefetch(uint32_t node) const { PrefetchVector(vectors, node, dim); }
-};
-
-// Estimated distances on SQ8 codes.
-struct Sq8Distance {
-  const Sq8Query* query;
-  float operator()(uint32_t node) const { return query->Distance(node); }
-  void Prefetch(uint32_t node) const { query->Prefetch(node); }
-};
-
-}  // namespace
-
 template <class Dist>
 uint32_t HnswGraph::Greedy(const Dist& dist, uint32_t from, float* from_distance,
                            uint32_t level) const {
@@ -103,6 +80,7 @@ void HnswGraph::SearchLevel0(const Dist& dist, uint32_t entry, float entry_dista
   auto& visited = scratch->visited;
   auto& frontier = scratch->candidates;
   auto& best = scratch->results;
+  auto& fresh = scratch->fresh;
   visited.Reset(n_);
   frontier.clear();
   best.clear();
@@ -119,11 +97,17 @@ void HnswGraph::SearchLevel0(const Dist& dist, uint32_t entry, float entry_dista
     PopFrontier(&frontier);
     const uint32_t* slot = Slot(current.node, 0);
     const uint32_t count = slot[0];
+    // The unvisited links first, then their distances with the data of the next few already
+    // requested: several misses in flight at once instead of one after another.
+    fresh.clear();
     for (uint32_t i = 1; i <= count; ++i) {
-      // Fetch the next neighbour's data while this one's distance is computed.
-      if (i < count) dist.Prefetch(slot[i + 1]);
-      const uint32_t node = slot[i];
-      if (!visited.TryInsert(node)) continue;
+      if (visited.TryInsert(slot[i])) fresh.push_back(slot[i]);
+    }
+    const size_t ahead = std::min(fresh.size(), Dist::kPrefetchAhead);
+    for (size_t i = 0; i < ahead; ++i) dist.Prefetch(fresh[i]);
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (i + ahead < fresh.size()) dist.Prefetch(fresh[i + ahead]);
+      const uint32_t node = fresh[i];
       const float d = dist(node);
       if (best.size() < ef || d < bound) {
         PushFrontier(&frontier, {d, node});

@@ -63,6 +63,7 @@ struct SearchScratch {
   VisitedSet visited;
   std::vector<Neighbor> candidates;  // min-heap by distance: the frontier
   std::vector<Neighbor> results;     // max-heap by distance: the best ef so far
+  std::vector<uint32_t> fresh;       // the unvisited links of the node being expanded
 };
 
 class HnswGraph {

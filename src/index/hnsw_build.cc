@@ -68,8 +68,8 @@ class HnswBuilder {
   }
   uint32_t GreedyDescent(uint32_t node, uint32_t from, float* distance, uint32_t level);
   // The ef_construction nearest to `node` on `level` found from `entry`, nearest first, with
-  // exact distances. `dist(other)` is the distance the search ranks by (exact, or estimated
-  // on codes).
+  // exact distances. `dist` (FloatDistance or Sq8Distance, hnsw_internal.h) is the distance
+  // the search ranks by: exact, or estimated on codes.
   template <class Dist>
   void SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, uint32_t level,
                    SearchScratch* scratch, std::vector<Neighbor>* out);
@@ -127,16 +127,17 @@ void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, u
     if (best.size() >= ef_construction_ && current.distance > best.front().distance) break;
     PopFrontier(&frontier);
     CopyLinks(current.node, level, &links);
-    // Keep the unvisited links, then measure them, fetching the next one's vector while the
-    // current one's distance is computed.
+    // Keep the unvisited links, then measure them with the data of the next few requested
+    // (as the search does, hnsw.cc).
     size_t fresh = 0;
     for (uint32_t next : links) {
       if (visited.TryInsert(next)) links[fresh++] = next;
     }
-    if (fresh > 0) PrefetchVector(vectors_, links[0], g_.dim_);
+    const size_t ahead = std::min(fresh, Dist::kPrefetchAhead);
+    for (size_t i = 0; i < ahead; ++i) dist.Prefetch(links[i]);
     for (size_t i = 0; i < fresh; ++i) {
       const uint32_t next = links[i];
-      if (i + 1 < fresh) PrefetchVector(vectors_, links[i + 1], g_.dim_);
+      if (i + ahead < fresh) dist.Prefetch(links[i + ahead]);
       const float d = dist(next);
       if (best.size() < ef_construction_ || d < best.front().distance) {
         PushFrontier(&frontier, {d, next});
@@ -210,11 +211,10 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query)
   if (codes_ != nullptr) query->Prepare(*codes_, Vec(node), g_.metric_);
   for (uint32_t l = linked_levels; l-- > 0;) {
     if (codes_ != nullptr) {
-      SearchLevel(node, [query](uint32_t other) { return query->Distance(other); }, entry, l,
-                  scratch, &found);
+      SearchLevel(node, Sq8Distance{query}, entry, l, scratch, &found);
     } else {
-      SearchLevel(node, [this, node](uint32_t other) { return Distance(node, other); }, entry, l,
-                  scratch, &found);
+      SearchLevel(node, FloatDistance{vectors_, Vec(node), g_.dim_, g_.metric_}, entry, l, scratch,
+                  &found);
     }
     SelectNeighbors(found, g_.m_, &chosen[l]);
     {

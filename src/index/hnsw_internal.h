@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "index/hnsw.h"
+#include "index/sq8.h"
 #include "simd/distance.h"
 
 namespace nearstore::index {
@@ -27,6 +28,32 @@ inline void PrefetchVector(const float* vectors, uint32_t node, uint32_t dim) {
   __builtin_prefetch(p);
   __builtin_prefetch(p + 64);
 }
+
+// Each distance type says how many neighbours' data a walk requests ahead of the one it
+// measures (kPrefetchAhead), measured on WordNet (384-d) by alternating settings in one
+// process: codes (6 lines a row, all requested) gain up to about 8-12 ahead (+60% over none);
+// float rows (2 of 24 lines requested) gain little past 2-3.
+
+// Distances on the float32 rows.
+struct FloatDistance {
+  static constexpr size_t kPrefetchAhead = 3;
+  const float* vectors;
+  const float* query;
+  uint32_t dim;
+  GraphMetric metric;
+  float operator()(uint32_t node) const {
+    return RankingDistance(metric, query, vectors + uint64_t{node} * dim, dim);
+  }
+  void Prefetch(uint32_t node) const { PrefetchVector(vectors, node, dim); }
+};
+
+// Estimated distances on SQ8 codes.
+struct Sq8Distance {
+  static constexpr size_t kPrefetchAhead = 10;
+  const Sq8Query* query;
+  float operator()(uint32_t node) const { return query->Distance(node); }
+  void Prefetch(uint32_t node) const { query->Prefetch(node); }
+};
 
 // Closest first; ties by node id so results do not depend on heap order. Function objects
 // rather than functions, so that the heap and sort templates inline them (a function passed
