@@ -364,5 +364,33 @@ TEST(HnswGraphTest, ARefusingFilterStillFindsTheFewItAccepts) {
   EXPECT_EQ(got, wanted);
 }
 
+// A build whose candidate searches run on SQ8 codes (links still chosen on the floats) keeps
+// the recall of a float build, and strands no more nodes.
+TEST(HnswGraphTest, BuildOnCodesKeepsRecall) {
+  for (GraphMetric metric : {GraphMetric::kL2, GraphMetric::kInnerProduct}) {
+    const Data data = Clustered(8000, 48, 100, metric, 7);
+    const Sq8Codes codes = Sq8Codes::Train(data.base.data(), data.n, data.dim);
+    auto g = HnswGraph::Build(data.base.data(), data.n, data.dim, metric,
+                              {.m = 12, .ef_construction = 100}, 2, &codes);
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    const double at16 = Recall(data, *g, metric, 10, 16);
+    const double at64 = Recall(data, *g, metric, 10, 64);
+    std::printf("built on codes: recall@10 at ef 16 / 64: %.4f / %.4f\n", at16, at64);
+    EXPECT_GE(at16, 0.85);
+    EXPECT_GE(at64, 0.95);
+    // Pruning strands a few nodes in any HNSW: no more than a float build does.
+    auto on_floats = HnswGraph::Build(data.base.data(), data.n, data.dim, metric,
+                                      {.m = 12, .ef_construction = 100}, 2);
+    ASSERT_TRUE(on_floats.ok());
+    EXPECT_LE(Unreachable(*g), Unreachable(*on_floats) + 3);
+  }
+  // Codes of other rows are refused.
+  const Data data = Clustered(100, 8, 0, GraphMetric::kL2, 1);
+  const Sq8Codes other = Sq8Codes::Train(data.base.data(), 50, 8);
+  auto g = HnswGraph::Build(data.base.data(), data.n, 8, GraphMetric::kL2, {}, 1, &other);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace nearstore::index
