@@ -9,7 +9,11 @@ imports are its own. The figures:
     rss_*_mb           resident memory: after the dataset is loaded (the baseline), after build,
                        after every search (mapped index files count once touched), and the peak
     per sweep point    recall@10 against the exact ground truth; single-thread QPS with one query
-                       per call, and its p50/p99 latency; all-cores QPS of one batch call
+                       per call, and its p50/p99 latency; all-cores QPS of one batch call.
+                       The single-thread queries run in ROUNDS passes over the same queries and
+                       each query's latency is its fastest pass (as ann-benchmarks keeps the
+                       best of its runs): on a shared machine, load from other processes only
+                       ever adds time, so the minimum is the engine's own cost.
 Recall counts a returned row as correct when its exact distance is within the 10th true
 neighbour's distance (so an equally near duplicate is not a miss), as ann-benchmarks does.
 """
@@ -37,6 +41,7 @@ from engine import Engine, engine_class, package_version
 
 K = 10
 WARMUP_QUERIES = 10
+ROUNDS = 3  # passes over the single-thread queries; each query keeps its fastest
 
 
 def rss_mb() -> float:
@@ -73,6 +78,7 @@ def measure_point(
     queries = ds.queries
     for q in queries[:WARMUP_QUERIES]:
         engine.search(q, K)
+    # The first pass is time-boxed (a third of the budget) and sets the queries of the others.
     latencies = []
     recalls = []
     started = time.perf_counter()
@@ -81,8 +87,13 @@ def measure_point(
         ids = engine.search(q, K)
         latencies.append(time.perf_counter_ns() - t0)
         recalls.append(recall_at_k(ds, i, ids))
-        if i + 1 >= min_queries and time.perf_counter() - started > query_seconds:
+        if i + 1 >= min_queries and time.perf_counter() - started > query_seconds / ROUNDS:
             break
+    for _ in range(ROUNDS - 1):
+        for i, q in enumerate(queries[: len(latencies)]):
+            t0 = time.perf_counter_ns()
+            engine.search(q, K)
+            latencies[i] = min(latencies[i], time.perf_counter_ns() - t0)
     done = len(latencies)
     lat = np.array(latencies, dtype=np.float64) / 1e6
     # The batch is repeated (up to 5 times, while under a second in all) and the fastest run kept,
@@ -141,6 +152,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "one_thread": cls.one_thread,
         "queries": int(len(ds.queries)),
         "query_seconds": args.query_seconds,
+        "rounds": ROUNDS,
         "min_queries": args.min_queries,
     }
     rss_loaded = rss_mb()

@@ -62,6 +62,11 @@ class Verifier {
 
   // Checks one collection the MANIFEST lists.
   void CheckCollection(const storage::CollectionEntry& entry);
+  // Whether `file` of collection `id`, found missing, was removed by a database that is open
+  // while we verify (it seals and compacts in the background): the MANIFEST read again no
+  // longer needs it (a segment no longer listed, a log now below min_wal). Verify reads the
+  // MANIFEST once, so without this a live database's routine cleanup would look like damage.
+  bool RemovedByLiveDatabase(uint64_t id, const std::string& file);
   // Checks the files of a collection directory that no (readable) MANIFEST describes:
   // checksums only.
   void CheckOrphanDirectory(const std::string& dir_name, bool manifest_readable);
@@ -100,6 +105,19 @@ std::optional<Verifier::SegmentFacts> Verifier::ParseSegment(const std::string& 
                       view->min_seq(), view->max_seq(), (*file)->data().size()};
 }
 
+bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
+  auto now = storage::ReadManifest(env_, dir_);
+  if (!now.ok()) return false;
+  for (const auto& c : now->collections) {
+    if (c.id != id) continue;
+    uint64_t number = 0;
+    if (ParseNumbered(file, "wal-", ".log", &number)) return number < c.min_wal;
+    return std::none_of(c.segments.begin(), c.segments.end(),
+                        [&](const auto& s) { return s.file == file; });
+  }
+  return true;  // the collection itself was dropped meanwhile
+}
+
 void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   const std::string& cdir = entry.dir;
   const std::string cpath = JoinPath(dir_, cdir);
@@ -122,15 +140,27 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   for (const auto& se : entry.segments) {
     const std::string rel = cdir + "/" + se.file;
     if (std::find(names.begin(), names.end(), se.file) == names.end()) {
-      Add(rel, Finding::kDamaged,
-          "segment of " + who + " is listed in the MANIFEST but the file is missing");
+      if (RemovedByLiveDatabase(entry.id, se.file)) {
+        Add(rel, Finding::kNote,
+            "segment removed while verifying (the database is open and compacted it); not "
+            "checked");
+      } else {
+        Add(rel, Finding::kDamaged,
+            "segment of " + who + " is listed in the MANIFEST but the file is missing");
+      }
       continue;
     }
     Finding finding;
     std::string detail;
     auto facts = ParseSegment(rel, &finding, &detail);
     if (!facts) {
-      Add(rel, finding, detail);
+      if (!env_->FileExists(JoinPath(dir_, rel)) && RemovedByLiveDatabase(entry.id, se.file)) {
+        Add(rel, Finding::kNote,
+            "segment removed while verifying (the database is open and compacted it); not "
+            "checked");
+      } else {
+        Add(rel, finding, detail);
+      }
       continue;
     }
     std::vector<std::string> problems;
@@ -204,7 +234,13 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     const std::string path = JoinPath(dir_, rel);
     auto file = env_->MapFile(path);
     if (!file.ok()) {
-      Add(rel, Finding::kDamaged, file.status().message());
+      if (!env_->FileExists(path) && RemovedByLiveDatabase(entry.id, wals[i].second)) {
+        Add(rel, Finding::kNote,
+            "write-ahead log removed while verifying (the database is open and sealed it into a "
+            "segment); not checked");
+      } else {
+        Add(rel, Finding::kDamaged, file.status().message());
+      }
       continue;
     }
     auto contents = storage::ParseWal((*file)->data(), path);
