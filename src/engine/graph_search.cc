@@ -70,7 +70,7 @@ std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const 
     const auto* segment = source->IsSealed() ? static_cast<const Segment*>(source.get()) : nullptr;
     if (segment != nullptr && segment->graph() != nullptr) {
       graphs.push_back(segment);
-    } else {
+    } else if (source->NumRows() > 0) {  // an empty memtable costs the scan's set-up per query
       rest->sources.push_back(source);
     }
   }
