@@ -15,7 +15,7 @@ constexpr uint32_t kMagic = 0x57534e48;  // "HNSW" little-endian
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 48;
 
-uint64_t PadTo8(uint64_t bytes) { return (bytes + 7) & ~uint64_t{7}; }
+using storage::PadTo8;
 
 // Byte offsets of the arrays inside an encoded graph.
 struct Layout {

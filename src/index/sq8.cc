@@ -14,7 +14,7 @@ constexpr uint32_t kMagic = 0x00385153;  // "SQ8\0" little-endian
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 32;
 
-uint64_t PadTo8(uint64_t bytes) { return (bytes + 7) & ~uint64_t{7}; }
+using storage::PadTo8;
 
 struct Layout {
   uint64_t mins, steps, norms, codes, total;

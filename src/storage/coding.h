@@ -14,6 +14,9 @@ static_assert(
     std::endian::native == std::endian::little,
     "nearstore's formats are little-endian and so far only little-endian hosts are supported");
 
+// `bytes` rounded up to a multiple of 8 (the alignment of the arrays inside an encoded index).
+inline uint64_t PadTo8(uint64_t bytes) { return (bytes + 7) & ~uint64_t{7}; }
+
 inline void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
 inline void PutU16(std::string& out, uint16_t v) {
   out.append(reinterpret_cast<const char*>(&v), 2);
