@@ -159,11 +159,15 @@ def test_parallel_searches_while_one_thread_upserts_updates_and_deletes():
         col = db.create_collection("docs", dim=DIM, metric="l2")
         col.upsert(pool[:1500], rng.standard_normal((1500, DIM)).astype(np.float32))
         done = threading.Event()
+        searching = threading.Event()  # set by the first search: the writes then overlap them
         searches = [0]
 
         def writer():
             r = np.random.default_rng(1)
             try:
+                # An in-memory database writes so fast that the 150 steps could end before any
+                # reader got going, and the test would race nothing.
+                assert searching.wait(timeout=60), "no reader started"
                 for step in range(150):
                     pick = [pool[j] for j in r.choice(len(pool), 20, replace=False)]
                     kind = step % 4
@@ -189,6 +193,7 @@ def test_parallel_searches_while_one_thread_upserts_updates_and_deletes():
                     assert len(hits) == K  # never fewer than ~1000 live points
                     check_sorted(hits)
                 searches[0] += 1
+                searching.set()
                 ids = list(col.ids(page_size=97))
                 assert ids == sorted(ids) and len(ids) == len(set(ids))
 
