@@ -108,6 +108,7 @@ ENGINES: dict[str, str] = {
     "nearstore-flat": "engines_lib:NearstoreFlat",
     "nearstore-hnsw": "engines_lib:NearstoreHnsw",
     "nearstore-hnsw-sq8": "engines_lib:NearstoreHnswSq8",
+    "nearstore-hnsw-binary": "engines_lib:NearstoreHnswBinary",
     "faiss-flat": "engines_lib:FaissFlat",
     "faiss-hnsw": "engines_lib:FaissHnsw",
     "faiss-ivf": "engines_lib:FaissIvf",

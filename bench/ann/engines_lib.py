@@ -128,6 +128,14 @@ class NearstoreHnswSq8(NearstoreHnsw):
     quantization = "sq8"
 
 
+class NearstoreHnswBinary(NearstoreHnsw):
+    """The same on binary codes (1 bit per dimension), re-ranking the best k * 20 (the
+    default for binary codes) on the float vectors."""
+
+    name = "nearstore-hnsw-binary"
+    quantization = "binary"
+
+
 # ---- FAISS -------------------------------------------------------------------------------------
 
 

@@ -71,11 +71,14 @@ inline constexpr uint32_t kMaxRerank = 64;
 //   kSq8:  on 8-bit codes of each vector (a quarter of the bytes; src/index/sq8.h), with the
 //          best k * rerank candidates re-ranked on the float32 vectors. Faster walks, and the
 //          float vectors are read only for re-ranking, so they may stay on disk.
-enum class Quantization : uint32_t { kNone = 0, kSq8 = 1 };
+//   kBinary: on 1 bit per dimension (1/32 of the bytes; src/index/binary_codes.h), re-ranked
+//          likewise. For embedding models of many dimensions; coarser estimates, so it needs
+//          a larger rerank than kSq8 (the default is kDefaultRerankBinary).
+enum class Quantization : uint32_t { kNone = 0, kSq8 = 1, kBinary = 2 };
 
-// "none" or "sq8".
+// "none", "sq8" or "binary".
 const char* QuantizationName(Quantization quantization);
-// Accepts "none" and "sq8"; InvalidArgument otherwise.
+// Accepts "none", "sq8" and "binary"; InvalidArgument otherwise.
 [[nodiscard]] Result<Quantization> ParseQuantization(std::string_view name);
 
 // A collection's index, fixed when it is created. The graph parameters matter only for kHnsw.
@@ -84,9 +87,17 @@ struct IndexOptions {
   uint32_t m = 16;                                  // links per node (level 0 keeps 2m); 2..256
   uint32_t ef_construction = 200;                   // candidate list while linking; m..kMaxEf
   uint32_t ef_search = 64;                          // default candidate list of a search; 1..kMaxEf
-  Quantization quantization = Quantization::kNone;  // kSq8 needs kind kHnsw
-  uint32_t rerank = 4;  // with quantization: k * rerank candidates re-ranked; 1..kMaxRerank
+  Quantization quantization = Quantization::kNone;  // needs kind kHnsw unless kNone
+  // With quantization: the best k * rerank candidates are re-ranked; 1..kMaxRerank, or 0 for
+  // the quantization's default (resolved when the collection is created and stored as such).
+  uint32_t rerank = 0;
 };
+
+// The re-ranking factors a collection gets with rerank = 0.
+inline constexpr uint32_t kDefaultRerankSq8 = 4;
+inline constexpr uint32_t kDefaultRerankBinary = 20;
+// `index` with rerank 0 replaced by its quantization's default.
+IndexOptions WithDefaults(IndexOptions index);
 
 struct SearchOptions {
   int k = 10;  // 1..kMaxK; fewer hits come back when fewer points exist

@@ -240,14 +240,16 @@ class Database:
         ef_construction: int = 200,
         ef_search: int = 64,
         quantization: str = "none",
-        rerank: int = 4,
+        rerank: int = 0,
     ) -> Collection:
         """A new collection. ``index="flat"`` searches exactly; ``index="hnsw"`` gives each
         sealed segment an HNSW graph with ``m`` links per node, built with a candidate list of
         ``ef_construction``, searched with ``ef_search`` unless a search says otherwise.
 
         ``quantization="sq8"`` (hnsw only) walks the graphs on 8-bit codes of the vectors and
-        re-ranks the best ``k * rerank`` candidates on the float vectors."""
+        re-ranks the best ``k * rerank`` candidates on the float vectors; ``"binary"`` walks
+        on 1 bit per dimension (for embedding models of many dimensions). ``rerank=0`` takes
+        the quantization's default (4 for sq8, 20 for binary)."""
         numbers = (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
                    ("rerank", rerank))
         for key, value in numbers:

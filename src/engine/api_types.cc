@@ -81,15 +81,26 @@ const char* QuantizationName(Quantization quantization) {
       return "none";
     case Quantization::kSq8:
       return "sq8";
+    case Quantization::kBinary:
+      return "binary";
   }
   return "unknown";
+}
+
+IndexOptions WithDefaults(IndexOptions index) {
+  if (index.rerank == 0) {
+    index.rerank =
+        index.quantization == Quantization::kBinary ? kDefaultRerankBinary : kDefaultRerankSq8;
+  }
+  return index;
 }
 
 Result<Quantization> ParseQuantization(std::string_view name) {
   if (name == "none") return Quantization::kNone;
   if (name == "sq8") return Quantization::kSq8;
+  if (name == "binary") return Quantization::kBinary;
   return Status::InvalidArgument("unknown quantization '" + std::string(name) +
-                                 "'; expected 'none' or 'sq8'");
+                                 "'; expected 'none', 'sq8' or 'binary'");
 }
 
 }  // namespace nearstore

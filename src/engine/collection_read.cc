@@ -152,7 +152,7 @@ CollectionInfo CollectionImpl::Info() const {
         info.graph_bytes += segment.graph()->memory_bytes();
         info.indexed_rows += s->NumRows();
       }
-      if (segment.codes() != nullptr) info.code_bytes += segment.codes()->memory_bytes();
+      info.code_bytes += segment.code_bytes();
     } else {
       info.memtable_rows += s->NumRows();
     }

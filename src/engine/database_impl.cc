@@ -143,9 +143,10 @@ Status DatabaseImpl::Close() {
 
 Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::string& name,
                                                                    uint32_t dim, Metric metric,
-                                                                   const IndexOptions& index) {
+                                                                   const IndexOptions& asked) {
   NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
   NEARSTORE_RETURN_IF_ERROR(ValidateDimension(dim));
+  const IndexOptions index = WithDefaults(asked);
   NEARSTORE_RETURN_IF_ERROR(ValidateIndexOptions(index));
   std::lock_guard lock(mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());

@@ -4,7 +4,6 @@
 
 #include "engine/segment.h"
 #include "index/hnsw.h"
-#include "simd/distance.h"
 
 namespace nearstore::engine {
 namespace {
@@ -18,9 +17,28 @@ size_t QueriesPerTask(size_t nq, const ThreadPool* pool) {
 // Per-thread search state, reused so that a warm search does not allocate.
 struct Scratch {
   index::SearchScratch walk;
-  index::Sq8Query quantized;
+  index::Sq8Query sq8;
+  index::BinaryQuery binary;
   std::vector<index::Neighbor> found;
 };
+
+// Walks `graph` on `codes` with `prepared` (a query of their kind), keeps the best k * rerank
+// and offers them to `top` with their exact distances on the float vectors.
+template <class Query, class Codes>
+void WalkCodesAndRerank(const Segment& segment, const Codes& codes, Query* prepared,
+                        const float* query, Metric metric, const index::AcceptFn* visible,
+                        const GraphSearchOptions& o, Scratch* scratch, TopK* top) {
+  const index::GraphMetric graph_metric = GraphMetricFor(metric);
+  prepared->Prepare(codes, query, graph_metric);
+  const size_t keep = o.k * std::max<size_t>(1, o.rerank);
+  segment.graph()->Search(*prepared, keep, std::max(o.ef, keep), visible, &scratch->walk,
+                          &scratch->found);
+  const uint32_t dim = segment.view().dim();
+  for (const index::Neighbor& n : scratch->found) {
+    const float ranking = index::RankingDistance(graph_metric, query, segment.Vector(n.node), dim);
+    top->Push({UserDistance(metric, ranking), segment.Id(n.node), &segment, n.node});
+  }
+}
 
 // Walks one segment's graph for `query` and offers its best visible rows to `top`.
 void SearchSegment(const Segment& segment, const float* query, uint64_t seq, Metric metric,
@@ -31,29 +49,18 @@ void SearchSegment(const Segment& segment, const float* query, uint64_t seq, Met
   // Every row visible (none deleted, none newer than the snapshot): no check per row.
   const bool all_visible = segment.MarkedRows() == 0 && segment.view().max_seq() <= seq;
   const index::AcceptFn* visible = all_visible ? nullptr : &visible_fn;
-  const index::HnswGraph& graph = *segment.graph();
-  const index::Sq8Codes* codes = segment.codes();
-  if (codes == nullptr) {
-    graph.Search(segment.view().vectors(), query, o.k, o.ef, visible, &scratch->walk,
-                 &scratch->found);
-    for (const index::Neighbor& n : scratch->found) {
-      top->Push({UserDistance(metric, n.distance), segment.Id(n.node), &segment, n.node});
-    }
+  if (const index::Sq8Codes* codes = segment.sq8_codes(); codes != nullptr) {
+    WalkCodesAndRerank(segment, *codes, &scratch->sq8, query, metric, visible, o, scratch, top);
     return;
   }
-  // Walk on the codes, keep the best k * rerank, re-rank those on the float vectors.
-  const index::GraphMetric graph_metric = GraphMetricFor(metric);
-  scratch->quantized.Prepare(*codes, query, graph_metric);
-  const size_t keep = o.k * std::max<size_t>(1, o.rerank);
-  graph.Search(scratch->quantized, keep, std::max(o.ef, keep), visible, &scratch->walk,
-               &scratch->found);
-  const auto& kernels = simd::Kernels();
-  const uint32_t dim = segment.view().dim();
+  if (const index::BinaryCodes* codes = segment.binary_codes(); codes != nullptr) {
+    WalkCodesAndRerank(segment, *codes, &scratch->binary, query, metric, visible, o, scratch, top);
+    return;
+  }
+  segment.graph()->Search(segment.view().vectors(), query, o.k, o.ef, visible, &scratch->walk,
+                          &scratch->found);
   for (const index::Neighbor& n : scratch->found) {
-    const float* v = segment.Vector(n.node);
-    const float ranking = graph_metric == index::GraphMetric::kL2 ? kernels.l2sq(query, v, dim)
-                                                                  : -kernels.dot(query, v, dim);
-    top->Push({UserDistance(metric, ranking), segment.Id(n.node), &segment, n.node});
+    top->Push({UserDistance(metric, n.distance), segment.Id(n.node), &segment, n.node});
   }
 }
 

@@ -23,13 +23,14 @@ float UserDistance(Metric metric, float ranking_distance) {
 
 Segment::Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view,
                  std::string name, std::optional<index::HnswGraph> graph,
-                 std::optional<index::Sq8Codes> codes)
+                 std::optional<index::Sq8Codes> sq8, std::optional<index::BinaryCodes> binary)
     : file_(std::move(file)),
       view_(view),
       file_name_(std::move(name)),
       deleted_at_(new std::atomic<uint64_t>[view.rows()]),
       graph_(std::move(graph)),
-      codes_(std::move(codes)) {
+      sq8_(std::move(sq8)),
+      binary_(std::move(binary)) {
   for (uint64_t i = 0; i < view.rows(); ++i) {
     deleted_at_[i].store(kNeverDeleted, std::memory_order_relaxed);
   }
@@ -57,14 +58,24 @@ Result<std::shared_ptr<Segment>> Segment::Open(storage::Env* env, const std::str
                                                               GraphMetricFor(metric), path));
     graph.emplace(std::move(g));
   }
-  std::optional<index::Sq8Codes> codes;
-  if (!view.codes().empty()) {
+  // The codes section holds one kind of codes, told apart by its magic.
+  std::optional<index::Sq8Codes> sq8;
+  std::optional<index::BinaryCodes> binary;
+  if (index::BinaryCodes::IsBinary(view.codes())) {
+    NEARSTORE_ASSIGN_OR_RETURN(
+        auto c, index::BinaryCodes::View(view.codes(), view.rows(), view.dim(), path));
+    binary.emplace(std::move(c));
+  } else if (!view.codes().empty()) {
     NEARSTORE_ASSIGN_OR_RETURN(auto c,
                                index::Sq8Codes::View(view.codes(), view.rows(), view.dim(), path));
-    codes.emplace(std::move(c));
+    sq8.emplace(std::move(c));
   }
-  return std::shared_ptr<Segment>(
-      new Segment(std::move(file), view, file_name, std::move(graph), std::move(codes)));
+  return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name, std::move(graph),
+                                              std::move(sq8), std::move(binary)));
+}
+
+uint64_t Segment::code_bytes() const {
+  return (sq8_ ? sq8_->memory_bytes() : 0) + (binary_ ? binary_->memory_bytes() : 0);
 }
 
 }  // namespace nearstore::engine

@@ -31,8 +31,12 @@ class Segment final : public RowSource {
   // The HNSW graph over this segment's rows (every row is a node, dead ones included), or
   // nullptr when the segment was written without one.
   const index::HnswGraph* graph() const { return graph_ ? &*graph_ : nullptr; }
-  // The SQ8 codes of this segment's rows (for graph walks), or nullptr when it has none.
-  const index::Sq8Codes* codes() const { return codes_ ? &*codes_ : nullptr; }
+  // The quantized codes of this segment's rows (for graph walks): at most one kind is present,
+  // each accessor nullptr when the segment has none of its kind.
+  const index::Sq8Codes* sq8_codes() const { return sq8_ ? &*sq8_ : nullptr; }
+  const index::BinaryCodes* binary_codes() const { return binary_ ? &*binary_ : nullptr; }
+  // Bytes of the codes (0 without).
+  uint64_t code_bytes() const;
 
   uint64_t NumRows() const override { return view_.rows(); }
   const float* Vector(uint64_t row) const override { return view_.vector(row); }
@@ -47,14 +51,16 @@ class Segment final : public RowSource {
 
  private:
   Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name,
-          std::optional<index::HnswGraph> graph, std::optional<index::Sq8Codes> codes);
+          std::optional<index::HnswGraph> graph, std::optional<index::Sq8Codes> sq8,
+          std::optional<index::BinaryCodes> binary);
 
   std::shared_ptr<storage::MappedFile> file_;
   storage::SegmentView view_;
   std::string file_name_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
-  std::optional<index::HnswGraph> graph_;  // views file_'s bytes
-  std::optional<index::Sq8Codes> codes_;   // likewise
+  std::optional<index::HnswGraph> graph_;     // views file_'s bytes
+  std::optional<index::Sq8Codes> sq8_;        // likewise
+  std::optional<index::BinaryCodes> binary_;  // likewise
 };
 
 // The graph metric that ranks like `metric` (stored vectors are unit length for cosine).

@@ -128,7 +128,8 @@ Status ValidateIndexOptions(const IndexOptions& index) {
     return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
                                    ", got " + std::to_string(index.ef_search));
   }
-  if (index.quantization != Quantization::kNone && index.quantization != Quantization::kSq8) {
+  if (index.quantization != Quantization::kNone && index.quantization != Quantization::kSq8 &&
+      index.quantization != Quantization::kBinary) {
     return Status::InvalidArgument("unknown quantization " +
                                    std::to_string(static_cast<uint32_t>(index.quantization)));
   }

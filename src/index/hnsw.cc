@@ -144,6 +144,11 @@ void HnswGraph::Search(const Sq8Query& query, size_t k, size_t ef, const AcceptF
   SearchWith(Sq8Distance{&query}, k, ef, accept, scratch, out);
 }
 
+void HnswGraph::Search(const BinaryQuery& query, size_t k, size_t ef, const AcceptFn* accept,
+                       SearchScratch* scratch, std::vector<Neighbor>* out) const {
+  SearchWith(BinaryDistance{&query}, k, ef, accept, scratch, out);
+}
+
 std::string HnswGraph::Encode() const {
   const Layout layout = LayoutFor(n_, m0_, upper_slots_);
   std::string out;

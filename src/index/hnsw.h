@@ -26,13 +26,21 @@
 #include <string_view>
 #include <vector>
 
+#include "index/binary_codes.h"
 #include "index/sq8.h"
 #include "index/visited_set.h"
 #include "nearstore/status.h"
+#include "simd/distance.h"
 
 namespace nearstore::index {
 
 enum class GraphMetric : uint32_t { kL2 = 0, kInnerProduct = 1 };
+
+// The ranking distance of two float vectors: squared Euclidean, or minus the inner product.
+inline float RankingDistance(GraphMetric metric, const float* a, const float* b, uint32_t dim) {
+  static const simd::KernelTable& kernels = simd::Kernels();
+  return metric == GraphMetric::kL2 ? kernels.l2sq(a, b, dim) : -kernels.dot(a, b, dim);
+}
 
 struct HnswParams {
   // Links per node on the upper levels; level 0 keeps up to 2 * m (as the paper advises).
@@ -99,6 +107,8 @@ class HnswGraph {
   // The same walk measuring estimated distances on quantized codes of the graph's rows (`query`
   // prepared for `codes`, with this graph's metric); `out` holds those estimates.
   void Search(const Sq8Query& query, size_t k, size_t ef, const AcceptFn* accept,
+              SearchScratch* scratch, std::vector<Neighbor>* out) const;
+  void Search(const BinaryQuery& query, size_t k, size_t ef, const AcceptFn* accept,
               SearchScratch* scratch, std::vector<Neighbor>* out) const;
 
   uint64_t size() const { return n_; }

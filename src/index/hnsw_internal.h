@@ -14,12 +14,6 @@ namespace nearstore::index {
 
 inline constexpr float kInfinity = __builtin_huge_valf();
 
-// Smaller is closer: squared Euclidean, or minus the inner product.
-inline float RankingDistance(GraphMetric metric, const float* a, const float* b, uint32_t dim) {
-  static const simd::KernelTable& kernels = simd::Kernels();
-  return metric == GraphMetric::kL2 ? kernels.l2sq(a, b, dim) : -kernels.dot(a, b, dim);
-}
-
 // Asks for the first cache lines of a row's vector ahead of use (a hint only: never faults);
 // the hardware's adjacent-line and stream prefetchers fetch the rest once the row is read.
 // (Prefetching every line of a 384-d row measured slower: the hints crowd out the loads.)
@@ -51,6 +45,14 @@ struct FloatDistance {
 struct Sq8Distance {
   static constexpr size_t kPrefetchAhead = 10;
   const Sq8Query* query;
+  float operator()(uint32_t node) const { return query->Distance(node); }
+  void Prefetch(uint32_t node) const { query->Prefetch(node); }
+};
+
+// Estimated distances on binary codes (records of 64 bytes for 384-d, like a row of codes).
+struct BinaryDistance {
+  static constexpr size_t kPrefetchAhead = 10;
+  const BinaryQuery* query;
   float operator()(uint32_t node) const { return query->Distance(node); }
   void Prefetch(uint32_t node) const { query->Prefetch(node); }
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "index/codes_header.h"
 #include "index/hnsw.h"
 #include "simd/distance.h"
 #include "storage/coding.h"
@@ -12,7 +13,7 @@ namespace {
 
 constexpr uint32_t kMagic = 0x00385153;  // "SQ8\0" little-endian
 constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderBytes = 32;
+constexpr size_t kHeaderBytes = kCodesHeaderBytes;
 
 using storage::PadTo8;
 
@@ -83,12 +84,7 @@ std::string Sq8Codes::Encode() const {
   const Layout layout = LayoutFor(n_, dim_);
   std::string out;
   out.reserve(layout.total);
-  storage::PutU32(out, kMagic);
-  storage::PutU32(out, kVersion);
-  storage::PutU32(out, dim_);
-  storage::PutU32(out, 0);
-  storage::PutU64(out, n_);
-  storage::PutU64(out, 0);
+  PutCodesHeader(&out, kMagic, kVersion, dim_, n_);
   out.append(reinterpret_cast<const char*>(mins_), uint64_t{dim_} * 4);
   out.append(reinterpret_cast<const char*>(steps_), uint64_t{dim_} * 4);
   out.append(reinterpret_cast<const char*>(norms_), n_ * 4);
@@ -100,27 +96,11 @@ std::string Sq8Codes::Encode() const {
 
 Result<Sq8Codes> Sq8Codes::View(std::string_view bytes, uint64_t n, uint32_t dim,
                                 const std::string& path) {
-  if (bytes.size() < kHeaderBytes) return Damaged(path, "header cut short");
-  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) {
-    return Damaged(path, "bytes are not 8-byte aligned");
-  }
-  const char* p = bytes.data();
-  if (storage::LoadU32(p) != kMagic) return Damaged(path, "bad magic");
-  if (storage::LoadU32(p + 4) != kVersion) {
-    return Damaged(path, "format version " + std::to_string(storage::LoadU32(p + 4)) +
-                             ", expected " + std::to_string(kVersion));
-  }
-  if (storage::LoadU32(p + 8) != dim || storage::LoadU64(p + 16) != n) {
-    return Damaged(path, "covers " + std::to_string(storage::LoadU64(p + 16)) + " rows of " +
-                             std::to_string(storage::LoadU32(p + 8)) + " dimensions, expected " +
-                             std::to_string(n) + " of " + std::to_string(dim));
-  }
-  if (n > bytes.size()) return Damaged(path, "row count exceeds the size");
+  NEARSTORE_RETURN_IF_ERROR(CheckCodesHeader(
+      bytes, kMagic, kVersion, n, dim,
+      [](uint64_t rows, uint32_t d) { return LayoutFor(rows, d).total; }, "SQ8 codes", path));
   const Layout layout = LayoutFor(n, dim);
-  if (bytes.size() != layout.total) {
-    return Damaged(path, "size " + std::to_string(bytes.size()) + " bytes, expected " +
-                             std::to_string(layout.total));
-  }
+  const char* p = bytes.data();
   Sq8Codes c;
   c.n_ = n;
   c.dim_ = dim;

@@ -70,12 +70,15 @@ bool CpuSupports(Isa isa) {
     case Isa::kScalar:
       return true;
     case Isa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      // The AVX2 file is also compiled with -mpopcnt.
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("popcnt");
     case Isa::kAvx512:
-      // The AVX-512 file is also compiled with -mavx2 -mfma, so it needs those too.
+      // The AVX-512 file is also compiled with -mavx2 -mfma -mpopcnt, so it needs those too.
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("popcnt");
   }
   return false;
 }
@@ -92,16 +95,23 @@ bool CpuSupportsVnni() {
   return CpuSupports(Isa::kAvx512) && __builtin_cpu_supports("avx512vnni");
 }
 
+bool CpuSupportsVpopcntdq() {
+  __builtin_cpu_init();
+  return CpuSupports(Isa::kAvx512) && __builtin_cpu_supports("avx512vpopcntdq");
+}
+
 const KernelTable* KernelsFor(Isa isa) {
   if (!CpuSupports(isa)) return nullptr;
-  if (isa == Isa::kAvx512 && CpuSupportsVnni()) {
-    // The avx512 table with the VNNI integer kernel: built once, at first use.
-    static const KernelTable vnni = [] {
+  if (isa == Isa::kAvx512) {
+    // The avx512 table with the integer kernels of the extensions this CPU has: built once,
+    // at first use.
+    static const KernelTable avx512 = [] {
       KernelTable t = internal::kAvx512Table;
-      t.dot_u8i8 = &internal::DotU8I8Vnni;
+      if (CpuSupportsVnni()) t.dot_u8i8 = &internal::DotU8I8Vnni;
+      if (CpuSupportsVpopcntdq()) t.bit_planes_dot = &internal::BitPlanesDotVpopcntdq;
       return t;
     }();
-    return &vnni;
+    return &avx512;
   }
   return &CompiledTable(isa);
 }

@@ -7,7 +7,7 @@
 // to the best one it has.
 //
 // Vectors are float32 (rows stored contiguously with stride `dim`), except for the integer
-// kernel of quantized codes. Thread-safe: the table
+// kernels of quantized codes. Thread-safe: the table
 // is immutable after first use.
 #pragma once
 
@@ -37,7 +37,15 @@ struct KernelTable {
   // quantized query), any n; no overflow for n < 2^16. On CPUs with AVX-512 VNNI the avx512
   // table's entry uses vpdpbusd (64 products per instruction).
   int32_t (*dot_u8i8)(const uint8_t* codes, const int8_t* query, size_t n);
+  // Inner product of a bit vector (`words` 64-bit words) with a vector of 4-bit numbers stored
+  // as kBitPlanes bit planes (plane j, the numbers' bit j, at planes + j * words):
+  //     sum_j 2^j * popcount(bits & plane_j).
+  // Exact; no overflow for words < 2^26. On CPUs with AVX-512 VPOPCNTDQ the avx512 table's
+  // entry counts eight words per instruction.
+  uint32_t (*bit_planes_dot)(const uint64_t* bits, const uint64_t* planes, size_t words);
 };
+
+inline constexpr size_t kBitPlanes = 4;
 
 // The best table for this CPU (honouring NEARSTORE_ISA).
 const KernelTable& Kernels();
@@ -49,6 +57,8 @@ const KernelTable* KernelsFor(Isa isa);
 bool CpuSupports(Isa isa);
 // Whether the avx512 table's dot_u8i8 uses VNNI on this CPU (AVX-512 and AVX-512 VNNI).
 bool CpuSupportsVnni();
+// Whether the avx512 table's bit_planes_dot uses VPOPCNTDQ on this CPU.
+bool CpuSupportsVpopcntdq();
 
 const char* IsaName(Isa isa);
 

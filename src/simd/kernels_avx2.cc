@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "simd/bit_planes_loop.h"
 #include "simd/distance.h"
 #include "simd/kernels_generic.h"
 #include "simd/kernels_internal.h"
@@ -117,6 +118,7 @@ constinit const KernelTable kAvx2Table = {
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
     .dot_u8i8 = &DotU8I8,
+    .bit_planes_dot = &BitPlanesDotLoop,
 };
 
 }  // namespace nearstore::simd::internal

@@ -24,4 +24,7 @@ extern const KernelTable kAvx512Table;
 // dot_u8i8 with AVX-512 VNNI. REQUIRES CpuSupportsVnni().
 int32_t DotU8I8Vnni(const uint8_t* codes, const int8_t* query, size_t n);
 
+// bit_planes_dot with AVX-512 VPOPCNTDQ. REQUIRES CpuSupportsVpopcntdq().
+uint32_t BitPlanesDotVpopcntdq(const uint64_t* bits, const uint64_t* planes, size_t words);
+
 }  // namespace nearstore::simd::internal

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "simd/bit_planes_loop.h"
 #include "simd/distance.h"
 #include "simd/kernels_internal.h"
 
@@ -60,6 +61,7 @@ constinit const KernelTable kScalarTable = {
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
     .dot_u8i8 = &DotU8I8,
+    .bit_planes_dot = &BitPlanesDotLoop,
 };
 
 }  // namespace nearstore::simd::internal

@@ -63,6 +63,29 @@ def test_recall_against_brute_force(hnsw_db, metric, quantization):
         assert [h.distance for h in hits] == sorted(h.distance for h in hits)
 
 
+def embedding_like(rng: np.random.Generator, n: int, dim: int, latent: int = 32) -> np.ndarray:
+    """Rows like a model's embeddings: clustered latent points mapped into `dim` dimensions by
+    one random linear map, plus a little noise (what binary codes are meant for)."""
+    mapping = rng.normal(0, 1 / 3, size=(latent, dim))
+    return (clustered(rng, n, latent) @ mapping + rng.normal(0, 0.1, (n, dim))).astype(np.float32)
+
+
+def test_binary_quantization_recall_against_brute_force(hnsw_db, metric):
+    rng = np.random.default_rng(13)
+    data = embedding_like(rng, 3050, 256)
+    data, queries = data[:3000], data[3000:]
+    ids = [f"p{i}" for i in range(len(data))]
+    col = hnsw_db.create_collection("c", 256, metric, index="hnsw", quantization="binary")
+    col.upsert(ids, data)
+    col.flush()
+    info = col.info()
+    assert info["quantization"] == "binary" and info["rerank"] == 20
+    # One bit per dimension and 16 bytes of scalars per row, and the mean: 1/21 of the floats.
+    assert info["code_bytes"] == 3000 * (16 + 256 // 8) + 256 * 4
+    assert info["vector_bytes"] == 3000 * 256 * 4
+    assert recall(col, data, ids, queries, metric) >= 0.95
+
+
 def test_deleted_points_are_never_returned_and_reopen_matches(tmp_path):
     rng = np.random.default_rng(5)
     data = clustered(rng, 3000, 16)
@@ -100,8 +123,10 @@ def test_settings_are_validated(db):
         db.create_collection("c", 8, index="hnsw", quantization="pq")
     with pytest.raises(nearstore.InvalidArgumentError, match="needs index 'hnsw'"):
         db.create_collection("c", 8, quantization="sq8")
-    with pytest.raises(nearstore.InvalidArgumentError, match="rerank must be 1..64, got 0"):
-        db.create_collection("c", 8, index="hnsw", quantization="sq8", rerank=0)
+    with pytest.raises(nearstore.InvalidArgumentError, match="rerank must be 1..64, got 65"):
+        db.create_collection("c", 8, index="hnsw", quantization="sq8", rerank=65)
+    assert db.create_collection("b", 8, index="hnsw", quantization="binary").info()["rerank"] == 20
+    assert db.create_collection("s", 8, index="hnsw", quantization="sq8").info()["rerank"] == 4
     col = db.create_collection("c", 8, index="hnsw")
     with pytest.raises(nearstore.InvalidArgumentError, match="ef must be 0"):
         col.search(np.ones(8), ef=-1)

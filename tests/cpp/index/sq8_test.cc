@@ -12,38 +12,11 @@
 #include <set>
 #include <vector>
 
+#include "codes_test_data.h"
 #include "index/hnsw.h"
 
 namespace nearstore::index {
 namespace {
-
-std::vector<float> Clustered(uint64_t n, uint32_t dim, bool normalise, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> centres(16 * dim);
-  for (auto& c : centres) c = normal(rng) * 3.0f;
-  std::vector<float> out(n * dim);
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint32_t c = rng() % 16;
-    double norm = 0;
-    for (uint32_t d = 0; d < dim; ++d) {
-      out[i * dim + d] = centres[c * dim + d] + normal(rng);
-      norm += double{out[i * dim + d]} * out[i * dim + d];
-    }
-    if (normalise) {
-      for (uint32_t d = 0; d < dim; ++d) out[i * dim + d] /= static_cast<float>(std::sqrt(norm));
-    }
-  }
-  return out;
-}
-
-double Ranking(GraphMetric metric, const float* a, const float* b, uint32_t dim) {
-  double acc = 0;
-  for (uint32_t d = 0; d < dim; ++d) {
-    acc += metric == GraphMetric::kL2 ? (a[d] - b[d]) * double(a[d] - b[d]) : double(a[d]) * b[d];
-  }
-  return metric == GraphMetric::kL2 ? acc : -acc;
-}
 
 class Sq8Test : public ::testing::TestWithParam<GraphMetric> {};
 
@@ -92,21 +65,7 @@ TEST_P(Sq8Test, GraphWalkOnCodesWithRerankingFindsTheNeighbours) {
     const float* query = queries.data() + q * dim;
     prepared.Prepare(codes, query, metric);
     g->Search(prepared, 40, 64, nullptr, &scratch, &found);
-    std::vector<std::pair<double, uint32_t>> reranked, all;
-    for (const Neighbor& nb : found) {
-      reranked.push_back(
-          {Ranking(metric, query, base.data() + uint64_t{nb.node} * dim, dim), nb.node});
-    }
-    std::sort(reranked.begin(), reranked.end());
-    for (uint32_t i = 0; i < n; ++i) {
-      all.push_back({Ranking(metric, query, base.data() + uint64_t{i} * dim, dim), i});
-    }
-    std::partial_sort(all.begin(), all.begin() + 10, all.end());
-    std::set<uint32_t> truth;
-    for (size_t i = 0; i < 10; ++i) truth.insert(all[i].second);
-    for (size_t i = 0; i < std::min<size_t>(10, reranked.size()); ++i) {
-      hits += truth.count(reranked[i].second);
-    }
+    hits += TrueTenAfterReranking(metric, base, n, dim, query, found);
   }
   EXPECT_GE(hits / 1000.0, 0.95);
 }

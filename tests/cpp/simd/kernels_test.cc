@@ -406,5 +406,47 @@ TEST(IntKernelTest, EveryVariantIsExactForEveryLength) {
   EXPECT_NE(Kernels().dot_u8i8, nullptr);
 }
 
+// ---- The bit-plane kernel of binary codes: every variant exact, equal to a bit-by-bit sum.
+
+struct BitsVariant {
+  const char* name;
+  uint32_t (*dot)(const uint64_t*, const uint64_t*, size_t);  // nullptr: not on this CPU
+};
+
+TEST(BitPlanesKernelTest, EveryVariantIsExactForEveryLength) {
+  const std::vector<BitsVariant> variants = {
+      {"scalar", internal::kScalarTable.bit_planes_dot},
+      {"avx2", CpuSupports(Isa::kAvx2) ? internal::kAvx2Table.bit_planes_dot : nullptr},
+      {"avx512", CpuSupports(Isa::kAvx512) ? internal::kAvx512Table.bit_planes_dot : nullptr},
+      {"avx512_vpopcntdq", CpuSupportsVpopcntdq() ? &internal::BitPlanesDotVpopcntdq : nullptr}};
+  std::mt19937_64 rng = Rng(23);
+  for (const BitsVariant& variant : variants) {
+    if (variant.dot == nullptr) {
+      std::printf("[ SKIPPED  ] bit-plane kernel %s: not supported by this CPU\n", variant.name);
+      continue;
+    }
+    SCOPED_TRACE(variant.name);
+    for (size_t words = 0; words <= 40; ++words) {
+      std::vector<uint64_t> bits(words), planes(kBitPlanes * words);
+      for (uint64_t& w : bits) w = rng();
+      for (uint64_t& w : planes) w = rng();
+      // The reference: for each set bit d of `bits`, add the 4-bit number at d.
+      uint64_t want = 0;
+      for (size_t d = 0; d < words * 64; ++d) {
+        if (((bits[d / 64] >> (d % 64)) & 1u) == 0) continue;
+        for (size_t j = 0; j < kBitPlanes; ++j) {
+          want += ((planes[j * words + d / 64] >> (d % 64)) & 1u) << j;
+        }
+      }
+      ASSERT_EQ(variant.dot(bits.data(), planes.data(), words), want) << "words=" << words;
+    }
+    // Every bit set: 15 per dimension.
+    const size_t words = 1000;
+    std::vector<uint64_t> ones(kBitPlanes * words, ~uint64_t{0});
+    EXPECT_EQ(variant.dot(ones.data(), ones.data(), words), 15u * 64u * words);
+  }
+  EXPECT_NE(Kernels().bit_planes_dot, nullptr);
+}
+
 }  // namespace
 }  // namespace nearstore::simd

@@ -95,7 +95,9 @@ constinit const KernelTable kTable = {
     .l2sq_many = &L2sqMany,
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
-    .dot_u8i8 = nullptr,  // float loops only: the integer kernels are tested on their own
+    // Float loops only: the integer kernels are tested on their own.
+    .dot_u8i8 = nullptr,
+    .bit_planes_dot = nullptr,
 };
 
 }  // namespace
