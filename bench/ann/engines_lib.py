@@ -41,6 +41,7 @@ class NearstoreFlat(Engine):
         self._col = self._db.create_collection("bench", dim=self.dim, metric=self.metric)
         self._threads_open = self.threads
         self._ef = 0  # the hnsw subclass's knob; a flat collection ignores it
+        self._rerank = 0  # the quantized subclasses' knob (0: the collection's)
 
     def build(self, base: np.ndarray) -> None:
         batch = 8192
@@ -61,14 +62,16 @@ class NearstoreFlat(Engine):
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
         self._reopen(1)
         return np.fromiter(
-            (int(h.id) for h in self._col.search(query, k, ef=self._ef)), dtype=np.int64, count=-1
+            (int(h.id) for h in self._col.search(query, k, ef=self._ef, rerank=self._rerank)),
+            dtype=np.int64,
+            count=-1,
         )
 
     def search_batch(self, queries: np.ndarray, k: int) -> list[np.ndarray]:
         self._reopen(self.threads)
         return [
             np.fromiter((int(h.id) for h in hits), dtype=np.int64)
-            for hits in self._col.search_batch(queries, k, ef=self._ef)
+            for hits in self._col.search_batch(queries, k, ef=self._ef, rerank=self._rerank)
         ]
 
     def close(self) -> None:
@@ -91,6 +94,7 @@ class NearstoreHnsw(NearstoreFlat):
 
         self._nearstore = nearstore
         self._ef = 0
+        self._rerank = 0
 
     def build(self, base: np.ndarray) -> None:
         m, efc = _graph_params(self.params)
@@ -129,11 +133,17 @@ class NearstoreHnswSq8(NearstoreHnsw):
 
 
 class NearstoreHnswBinary(NearstoreHnsw):
-    """The same on binary codes (1 bit per dimension), re-ranking the best k * 20 (the
-    default for binary codes) on the float vectors."""
+    """The same on binary codes (1 bit per dimension). One knob, as for the other graphs: the
+    walk keeps ef candidates and all of them are re-ranked on the float vectors (the search's
+    rerank is ef / k, at least 1), so that small ef values are not all widened to the
+    collection's default of k * 20."""
 
     name = "nearstore-hnsw-binary"
     quantization = "binary"
+
+    def set_query_knob(self, knob: dict[str, Any]) -> None:
+        self._ef = knob["ef"]
+        self._rerank = max(1, min(64, knob["ef"] // 10))
 
 
 # ---- FAISS -------------------------------------------------------------------------------------

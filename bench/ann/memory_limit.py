@@ -20,7 +20,7 @@ Steps, on one dataset of bench/data:
      a child the kernel kills for memory is reported as such.
 
 Needs root (cgroup and /proc/sys/vm/drop_caches). Run:
-    python3 bench/ann/memory_limit.py --dataset wordnet-minilm-384-nall-q1000 --factor 0.4
+    python3 bench/ann/memory_limit.py --dataset wordnet-minilm-384-nall-q1000 --factors 0.4 1
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -93,7 +94,7 @@ def child(args: argparse.Namespace) -> None:
         info = col.info()
 
         def search(q: np.ndarray, ef: int) -> list[int]:
-            return [int(h.id) for h in col.search(q, K, ef=ef, with_metadata=False)]
+            return [int(h.id) for h in col.search(q, K, ef=ef)]
 
         extra = {key: info[key] for key in ("graph_bytes", "code_bytes", "vector_bytes")}
     else:
@@ -113,11 +114,14 @@ def child(args: argparse.Namespace) -> None:
         extra = {}
     results = []
     for ef in args.ef:
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
         found, start = 0, time.perf_counter()
         for q, truth in zip(queries, gt):
             found += len(set(search(q, ef)) & set(truth.tolist()))
         elapsed = time.perf_counter() - start
-        results.append({"ef": ef, "recall": found / gt.size, "qps": len(queries) / elapsed})
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults
+        results.append({"ef": ef, "recall": found / gt.size, "qps": len(queries) / elapsed,
+                        "major_faults_per_query": faults / len(queries)})
     print(json.dumps({"sweep": results, **extra}))
 
 
@@ -171,7 +175,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--dataset", default="wordnet-minilm-384-nall-q1000")
     p.add_argument("--quantization", default="sq8", choices=["sq8", "binary", "none"])
-    p.add_argument("--factor", type=float, default=0.4, help="limit = baseline + factor x hnswlib")
+    p.add_argument("--factors", type=float, nargs="+", default=[0.4, 1.0],
+                   help="one run per factor: limit = baseline + factor x hnswlib's index")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/nearstore-memory-limit"))
     p.add_argument("--ef", type=int, nargs="+", default=[64, 128])
     p.add_argument("--child", choices=["baseline", "nearstore", "hnswlib"], help=argparse.SUPPRESS)
@@ -184,12 +189,12 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     hnswlib_bytes = build(args)
     baseline = measure(args, "baseline", None)["peak"]
-    limit = int(baseline + args.factor * hnswlib_bytes)
     print(json.dumps({"dataset": args.dataset, "quantization": args.quantization,
-                      "hnswlib_index_bytes": hnswlib_bytes, "baseline_bytes": baseline,
-                      "factor": args.factor, "limit_bytes": limit}))
-    for engine in ("nearstore", "hnswlib"):
-        print(json.dumps(measure(args, engine, limit)), flush=True)
+                      "hnswlib_index_bytes": hnswlib_bytes, "baseline_bytes": baseline}))
+    for factor in args.factors:
+        limit = int(baseline + factor * hnswlib_bytes)
+        for engine in ("nearstore", "hnswlib"):
+            print(json.dumps({"factor": factor, **measure(args, engine, limit)}), flush=True)
 
 
 if __name__ == "__main__":

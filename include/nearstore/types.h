@@ -104,6 +104,10 @@ struct SearchOptions {
   // HNSW candidate list size for this search (0 = the collection's ef_search); searches with
   // max(ef, k). Ignored by flat collections.
   uint32_t ef = 0;
+  // Re-ranking factor for this search in a quantized collection (0 = the collection's rerank;
+  // else 1..kMaxRerank): the walk keeps max(ef, k * rerank) candidates and re-ranks the best
+  // k * rerank on the float vectors. Ignored without quantization.
+  uint32_t rerank = 0;
   bool with_metadata = true;
   bool with_vectors = false;
 };

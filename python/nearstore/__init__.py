@@ -143,20 +143,24 @@ class Collection:
             return
         self._core.upsert(ids, arr, texts)
 
-    def search(self, vector: VectorLike, k: int = 10, *, ef: int = 0) -> list[Hit]:
+    def search(self, vector: VectorLike, k: int = 10, *, ef: int = 0, rerank: int = 0) -> list[Hit]:
         """The k nearest points, closest first (ties broken by id).
 
         ``ef`` (hnsw collections): the candidate list of this search, 0 = the collection's
         ``ef_search``; larger finds more of the true nearest points, more slowly.
+        ``rerank`` (quantized collections): re-rank the best ``k * rerank`` on the float
+        vectors in this search, 0 = the collection's ``rerank``.
         """
-        return _hits(self._core.search(_vector(vector), k, True, _ef(ef)))
+        return _hits(self._core.search(_vector(vector), k, True, _ef(ef), _rerank(rerank)))
 
-    def search_batch(self, vectors: VectorLike, k: int = 10, *, ef: int = 0) -> list[list[Hit]]:
+    def search_batch(
+        self, vectors: VectorLike, k: int = 10, *, ef: int = 0, rerank: int = 0
+    ) -> list[list[Hit]]:
         """One result list per row of ``vectors``, searched in parallel."""
         arr = _matrix(vectors)
         if arr.shape[0] == 0:
             return []
-        return [_hits(r) for r in self._core.search_batch(arr, k, True, _ef(ef))]
+        return [_hits(r) for r in self._core.search_batch(arr, k, True, _ef(ef), _rerank(rerank))]
 
     def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:
         """``(vector, metadata)`` of the point, or None. Cosine vectors come back normalised."""
@@ -312,6 +316,14 @@ def _ef(ef: int) -> int:
     if not isinstance(ef, int) or isinstance(ef, bool) or not 0 <= ef < 2**32:
         raise InvalidArgumentError(f"ef must be 0 (the collection's ef_search) or more, got {ef!r}")
     return ef
+
+
+def _rerank(rerank: int) -> int:
+    if not isinstance(rerank, int) or isinstance(rerank, bool) or not 0 <= rerank < 2**32:
+        raise InvalidArgumentError(
+            f"rerank must be 0 (the collection's rerank) or more, got {rerank!r}"
+        )
+    return rerank
 
 
 def _canonical_metric(metric: str) -> str:

@@ -226,11 +226,13 @@ NB_MODULE(_core, m) {
           "after"_a, "limit"_a)
       .def(
           "search",
-          [](const Collection& c, const Vector& query, int k, bool with_metadata, uint32_t ef) {
+          [](const Collection& c, const Vector& query, int k, bool with_metadata, uint32_t ef,
+             uint32_t rerank) {
             SearchOptions o;
             o.k = k;
             o.with_metadata = with_metadata;
             o.ef = ef;
+            o.rerank = rerank;
             Result<std::vector<Hit>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -238,10 +240,11 @@ NB_MODULE(_core, m) {
             }
             return ToRaw(Unwrap(std::move(r)));
           },
-          "query"_a, "k"_a, "with_metadata"_a, "ef"_a)
+          "query"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a)
       .def(
           "search_batch",
-          [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef) {
+          [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef,
+             uint32_t rerank) {
             if (queries.shape(1) != c.dim()) {
               Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
                                             "' expects " + std::to_string(c.dim()) +
@@ -252,6 +255,7 @@ NB_MODULE(_core, m) {
             o.k = k;
             o.with_metadata = with_metadata;
             o.ef = ef;
+            o.rerank = rerank;
             Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -263,7 +267,7 @@ NB_MODULE(_core, m) {
             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
             return out;
           },
-          "queries"_a, "k"_a, "with_metadata"_a, "ef"_a)
+          "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a)
       .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
       .def("flush",
            [](Collection& c) {

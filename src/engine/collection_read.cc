@@ -103,13 +103,14 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   NEARSTORE_RETURN_IF_ERROR(ValidateK(options.k));
   NEARSTORE_RETURN_IF_ERROR(ValidateEf(options.ef));
+  NEARSTORE_RETURN_IF_ERROR(ValidateSearchRerank(options.rerank));
   size_t nq = 0;
   NEARSTORE_ASSIGN_OR_RETURN(std::vector<float> prepared, PrepareQueries(queries, &nq));
   const Snapshot snapshot = TakeSnapshot();
   GraphSearchOptions graph_options;
   graph_options.k = static_cast<size_t>(options.k);
   graph_options.ef = options.ef != 0 ? options.ef : index_options_.ef_search;
-  graph_options.rerank = index_options_.rerank;
+  graph_options.rerank = options.rerank != 0 ? options.rerank : index_options_.rerank;
   auto candidates =
       index_options_.kind == IndexKind::kHnsw
           ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options, ctx_.pool)

@@ -70,6 +70,11 @@ Result<std::shared_ptr<Segment>> Segment::Open(storage::Env* env, const std::str
                                index::Sq8Codes::View(view.codes(), view.rows(), view.dim(), path));
     sq8.emplace(std::move(c));
   }
+  if (sq8.has_value() || binary.has_value()) {
+    // Walks read the codes; the float vectors are read only to re-rank a few rows per query.
+    file->AdviseRandomAccess(
+        {reinterpret_cast<const char*>(view.vectors()), view.rows() * view.dim() * sizeof(float)});
+  }
   return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name, std::move(graph),
                                               std::move(sq8), std::move(binary)));
 }

@@ -110,6 +110,14 @@ Status ValidateEf(uint32_t ef) {
   return Status::Ok();
 }
 
+Status ValidateSearchRerank(uint32_t rerank) {
+  if (rerank > kMaxRerank) {
+    return Status::InvalidArgument("rerank must be 0 (the collection's rerank) or 1.." +
+                                   std::to_string(kMaxRerank) + ", got " + std::to_string(rerank));
+  }
+  return Status::Ok();
+}
+
 Status ValidateIndexOptions(const IndexOptions& index) {
   if (index.kind != IndexKind::kFlat && index.kind != IndexKind::kHnsw) {
     return Status::InvalidArgument("unknown index kind " +

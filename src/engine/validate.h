@@ -26,6 +26,8 @@ namespace nearstore::engine {
 [[nodiscard]] Status ValidateK(int k);
 // 0 (the collection's default) or 1..kMaxEf.
 [[nodiscard]] Status ValidateEf(uint32_t ef);
+// A search's rerank: 0 (the collection's) or 1..kMaxRerank.
+[[nodiscard]] Status ValidateSearchRerank(uint32_t rerank);
 // The ranges documented in IndexOptions (checked for flat collections too: they are stored).
 [[nodiscard]] Status ValidateIndexOptions(const IndexOptions& index);
 

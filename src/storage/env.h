@@ -35,6 +35,11 @@ class MappedFile {
  public:
   virtual ~MappedFile() = default;
   virtual std::string_view data() const = 0;
+  // A hint that `range` (inside data()) will be read at random, a few bytes here and there:
+  // a page fault there should read that page only, not the pages after it. Without the hint,
+  // the kernel reads ahead around each fault, which under memory pressure evicts pages that
+  // are needed to make room for ones that are not.
+  virtual void AdviseRandomAccess(std::string_view /*range*/) const {}
 };
 
 // Held while the process owns a database directory for writing; released on destruction or

@@ -71,6 +71,15 @@ class PosixMappedFile final : public MappedFile {
     if (base_ != nullptr) ::munmap(base_, size_);
   }
   std::string_view data() const override { return {static_cast<const char*>(base_), size_}; }
+  void AdviseRandomAccess(std::string_view range) const override {
+    if (range.empty()) return;
+    // madvise takes whole pages: from the page holding the range's start.
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto start = reinterpret_cast<uintptr_t>(range.data()) & ~(page - 1);
+    const auto end = reinterpret_cast<uintptr_t>(range.data()) + range.size();
+    // Advice only: a failure changes nothing that correctness depends on.
+    (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_RANDOM);
+  }
 
  private:
   void* base_;

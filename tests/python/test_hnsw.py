@@ -24,8 +24,12 @@ def exact_top(data: np.ndarray, ids: list[str], query: np.ndarray, metric: str, 
 
 
 def recall(col, data, ids, queries, metric, k=10, ef=0) -> float:
+    return recall_with(col, data, ids, queries, metric, k, ef=ef)
+
+
+def recall_with(col, data, ids, queries, metric, k=10, **search) -> float:
     found = 0
-    for q, hits in zip(queries, col.search_batch(queries, k, ef=ef)):
+    for q, hits in zip(queries, col.search_batch(queries, k, **search)):
         found += len({h.id for h in hits} & exact_top(data, ids, q, metric, k))
     return found / (k * len(queries))
 
@@ -84,6 +88,14 @@ def test_binary_quantization_recall_against_brute_force(hnsw_db, metric):
     assert info["code_bytes"] == 3000 * (16 + 256 // 8) + 256 * 4
     assert info["vector_bytes"] == 3000 * 256 * 4
     assert recall(col, data, ids, queries, metric) >= 0.95
+    # A search's own rerank: re-ranking only k * 1 of a walk of ef = 10 finds fewer.
+    assert recall_with(col, data, ids, queries, metric, ef=10, rerank=1) < recall(
+        col, data, ids, queries, metric
+    )
+    with pytest.raises(nearstore.InvalidArgumentError, match="rerank must be 0"):
+        col.search(queries[0], rerank=65)
+    with pytest.raises(nearstore.InvalidArgumentError, match="rerank must be 0"):
+        col.search_batch(queries, rerank=-1)
 
 
 def test_deleted_points_are_never_returned_and_reopen_matches(tmp_path):

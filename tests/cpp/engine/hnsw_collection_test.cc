@@ -473,6 +473,11 @@ TEST(HnswCollection, RefusesBadSettings) {
   auto r = c->Search(std::vector<float>(kDim, 1.0f), o);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("ef must be 0"));
+  o.ef = 0;
+  o.rerank = kMaxRerank + 1;
+  r = c->Search(std::vector<float>(kDim, 1.0f), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("rerank must be 0 (the collection's"));
 }
 
 // A damaged graph is found on open even without checksum verification (a search must never
