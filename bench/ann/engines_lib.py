@@ -62,7 +62,12 @@ class NearstoreFlat(Engine):
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
         self._reopen(1)
         return np.fromiter(
-            (int(h.id) for h in self._col.search(query, k, ef=self._ef, rerank=self._rerank)),
+            (
+                int(h.id)
+                for h in self._col.search(
+                    query, k, ef=self._ef, rerank=self._rerank, with_metadata=False
+                )
+            ),
             dtype=np.int64,
             count=-1,
         )
@@ -71,7 +76,9 @@ class NearstoreFlat(Engine):
         self._reopen(self.threads)
         return [
             np.fromiter((int(h.id) for h in hits), dtype=np.int64)
-            for hits in self._col.search_batch(queries, k, ef=self._ef, rerank=self._rerank)
+            for hits in self._col.search_batch(
+                queries, k, ef=self._ef, rerank=self._rerank, with_metadata=False
+            )
         ]
 
     def close(self) -> None:

@@ -72,6 +72,7 @@ struct SearchScratch {
   std::vector<Neighbor> candidates;  // min-heap by distance: the frontier
   std::vector<Neighbor> results;     // max-heap by distance: the best ef so far
   std::vector<uint32_t> fresh;       // the unvisited links of the node being expanded
+  std::vector<float> distances;      // and their distances
 };
 
 class HnswGraph {
@@ -130,6 +131,11 @@ class HnswGraph {
                       : upper_ + upper_offsets_[node] + (level - 1) * (m_ + 1);
   }
   float Distance(const float* a, const float* b) const;
+  // Asks for every cache line of a node's level-0 slot ahead of use (a hint: never faults).
+  void PrefetchSlot(uint32_t node) const {
+    const char* p = reinterpret_cast<const char*>(Slot(node, 0));
+    for (uint32_t off = 0; off < (m0_ + 1) * 4; off += 64) __builtin_prefetch(p + off);
+  }
   // The walk, for a `Dist` that gives the query's distance to a node (`dist(node)`) and
   // prefetches a node's data (`dist.Prefetch(node)`); defined in hnsw.cc.
   template <class Dist>

@@ -127,18 +127,17 @@ void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, u
     if (best.size() >= ef_construction_ && current.distance > best.front().distance) break;
     PopFrontier(&frontier);
     CopyLinks(current.node, level, &links);
-    // Keep the unvisited links, then measure them with the data of the next few requested
-    // (as the search does, hnsw.cc).
+    // Keep the unvisited links, then measure them all at once (as the search does, hnsw.cc).
     size_t fresh = 0;
     for (uint32_t next : links) {
       if (visited.TryInsert(next)) links[fresh++] = next;
     }
-    const size_t ahead = std::min(fresh, Dist::kPrefetchAhead);
-    for (size_t i = 0; i < ahead; ++i) dist.Prefetch(links[i]);
+    auto& distances = scratch->distances;
+    if (distances.size() < fresh) distances.resize(fresh);
+    dist.Many(links.data(), fresh, distances.data());
     for (size_t i = 0; i < fresh; ++i) {
       const uint32_t next = links[i];
-      if (i + ahead < fresh) dist.Prefetch(links[i + ahead]);
-      const float d = dist(next);
+      const float d = distances[i];
       if (best.size() < ef_construction_ || d < best.front().distance) {
         PushFrontier(&frontier, {d, next});
         PushBest(&best, {d, next}, ef_construction_);

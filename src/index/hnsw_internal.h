@@ -23,10 +23,24 @@ inline void PrefetchVector(const float* vectors, uint32_t node, uint32_t dim) {
   __builtin_prefetch(p + 64);
 }
 
-// Each distance type says how many neighbours' data a walk requests ahead of the one it
-// measures (kPrefetchAhead), measured on WordNet (384-d) by alternating settings in one
+// How many neighbours' data a walk requests ahead of the one it measures (kPrefetchAhead, and
+// simd's kRowsAhead for SQ8 codes), measured on WordNet (384-d) by alternating settings in one
 // process: codes (6 lines a row, all requested) gain up to about 8-12 ahead (+60% over none);
 // float rows (2 of 24 lines requested) gain little past 2-3.
+
+// The distances of `count` nodes into out[0..count), each measured while the data of the
+// next Dist::kPrefetchAhead is already requested.
+template <class Dist>
+void MeasureAhead(const Dist& dist, const uint32_t* nodes, size_t count, float* out) {
+  const size_t ahead = std::min(count, Dist::kPrefetchAhead);
+  for (size_t i = 0; i < ahead; ++i) dist.Prefetch(nodes[i]);
+  for (size_t i = 0; i < count; ++i) {
+    if (i + ahead < count) dist.Prefetch(nodes[i + ahead]);
+    out[i] = dist(nodes[i]);
+  }
+}
+
+// Each distance type also measures many nodes at once (Many: the unvisited links of a node).
 
 // Distances on the float32 rows.
 struct FloatDistance {
@@ -39,14 +53,20 @@ struct FloatDistance {
     return RankingDistance(metric, query, vectors + uint64_t{node} * dim, dim);
   }
   void Prefetch(uint32_t node) const { PrefetchVector(vectors, node, dim); }
+  void Many(const uint32_t* nodes, size_t count, float* out) const {
+    MeasureAhead(*this, nodes, count, out);
+  }
 };
 
 // Estimated distances on SQ8 codes.
 struct Sq8Distance {
-  static constexpr size_t kPrefetchAhead = 10;
   const Sq8Query* query;
   float operator()(uint32_t node) const { return query->Distance(node); }
   void Prefetch(uint32_t node) const { query->Prefetch(node); }
+  // One kernel call (simd dot_u8i8_rows), which requests rows ahead itself.
+  void Many(const uint32_t* nodes, size_t count, float* out) const {
+    query->DistanceMany(nodes, count, out);
+  }
 };
 
 // Estimated distances on binary codes (records of 64 bytes for 384-d, like a row of codes).
@@ -55,6 +75,9 @@ struct BinaryDistance {
   const BinaryQuery* query;
   float operator()(uint32_t node) const { return query->Distance(node); }
   void Prefetch(uint32_t node) const { query->Prefetch(node); }
+  void Many(const uint32_t* nodes, size_t count, float* out) const {
+    MeasureAhead(*this, nodes, count, out);
+  }
 };
 
 // Closest first; ties by node id so results do not depend on heap order. Function objects

@@ -120,12 +120,22 @@ Result<Sq8Codes> Sq8Codes::View(std::string_view bytes, uint64_t n, uint32_t dim
   return c;
 }
 
+void Sq8Query::DistanceMany(const uint32_t* nodes, size_t count, float* out) const {
+  if (dots_.size() < count) dots_.resize(count);
+  dot_rows_(codes_->codes(0), dim_, nodes, count, weights_.data(), dim_, dots_.data());
+  for (size_t i = 0; i < count; ++i) {
+    const float dot = offset_ + scale_ * static_cast<float>(dots_[i]);
+    out[i] = l2_ ? query_norm2_ - 2.0f * dot + codes_->norm2(nodes[i]) : -dot;
+  }
+}
+
 void Sq8Query::Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric) {
   const uint32_t dim = codes.dim();
   codes_ = &codes;
   dim_ = dim;
   l2_ = metric == GraphMetric::kL2;
   dot_ = simd::Kernels().dot_u8i8;
+  dot_rows_ = simd::Kernels().dot_u8i8_rows;
   weights_.resize(dim);
   double offset = 0, norm2 = 0;
   float largest = 0;

@@ -14,6 +14,7 @@
 // Thread-safety: immutable once built or viewed; an Sq8Query belongs to one search at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class Sq8Query {
         offset_ + scale_ * static_cast<float>(dot_(codes_->codes(node), weights_.data(), dim_));
     return l2_ ? query_norm2_ - 2.0f * dot + codes_->norm2(node) : -dot;
   }
+  // Distance() of each of `count` nodes, into out[0..count): one kernel call, which requests
+  // the rows' codes several rows ahead of measuring them.
+  void DistanceMany(const uint32_t* nodes, size_t count, float* out) const;
   // Asks for every cache line of the node's codes ahead of use (a hint: never faults).
   void Prefetch(uint32_t node) const {
     const char* p = reinterpret_cast<const char*>(codes_->codes(node));
@@ -88,6 +92,9 @@ class Sq8Query {
   float offset_ = 0;  // sum_d q_d min_d
   float query_norm2_ = 0;
   int32_t (*dot_)(const uint8_t*, const int8_t*, size_t) = nullptr;
+  void (*dot_rows_)(const uint8_t*, size_t, const uint32_t*, size_t, const int8_t*, size_t,
+                    int32_t*) = nullptr;
+  mutable std::vector<int32_t> dots_;  // DistanceMany's products (grows, then reused)
 };
 
 }  // namespace nearstore::index

@@ -107,7 +107,10 @@ const KernelTable* KernelsFor(Isa isa) {
     // at first use.
     static const KernelTable avx512 = [] {
       KernelTable t = internal::kAvx512Table;
-      if (CpuSupportsVnni()) t.dot_u8i8 = &internal::DotU8I8Vnni;
+      if (CpuSupportsVnni()) {
+        t.dot_u8i8 = &internal::DotU8I8Vnni;
+        t.dot_u8i8_rows = &internal::DotU8I8RowsVnni;
+      }
       if (CpuSupportsVpopcntdq()) t.bit_planes_dot = &internal::BitPlanesDotVpopcntdq;
       return t;
     }();

@@ -37,6 +37,11 @@ struct KernelTable {
   // quantized query), any n; no overflow for n < 2^16. On CPUs with AVX-512 VNNI the avx512
   // table's entry uses vpdpbusd (64 products per instruction).
   int32_t (*dot_u8i8)(const uint8_t* codes, const int8_t* query, size_t n);
+  // dot_u8i8 of `query` with `count` rows of a code array (row r at codes + r * stride):
+  // out[i] = dot_u8i8(codes + rows[i] * stride, query, n). One call for all the unvisited
+  // neighbours of a node; the rows' codes are requested from memory several rows ahead.
+  void (*dot_u8i8_rows)(const uint8_t* codes, size_t stride, const uint32_t* rows, size_t count,
+                        const int8_t* query, size_t n, int32_t* out);
   // Inner product of a bit vector (`words` 64-bit words) with a vector of 4-bit numbers stored
   // as kBitPlanes bit planes (plane j, the numbers' bit j, at planes + j * words):
   //     sum_j 2^j * popcount(bits & plane_j).

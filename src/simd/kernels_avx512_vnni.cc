@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "simd/code_rows_loop.h"
 #include "simd/kernels_internal.h"
 #include "simd/reduce_avx512.h"
 
@@ -28,6 +29,11 @@ int32_t DotU8I8Vnni(const uint8_t* codes, const int8_t* query, size_t n) {
                               _mm512_maskz_loadu_epi8(mask, query + k));
   }
   return internal::ReduceAddEpi32(acc);
+}
+
+void DotU8I8RowsVnni(const uint8_t* codes, size_t stride, const uint32_t* rows, size_t count,
+                     const int8_t* query, size_t n, int32_t* out) {
+  DotU8I8RowsLoop<&DotU8I8Vnni>(codes, stride, rows, count, query, n, out);
 }
 
 }  // namespace nearstore::simd::internal

@@ -23,6 +23,8 @@ extern const KernelTable kAvx512Table;
 
 // dot_u8i8 with AVX-512 VNNI. REQUIRES CpuSupportsVnni().
 int32_t DotU8I8Vnni(const uint8_t* codes, const int8_t* query, size_t n);
+void DotU8I8RowsVnni(const uint8_t* codes, size_t stride, const uint32_t* rows, size_t count,
+                     const int8_t* query, size_t n, int32_t* out);
 
 // bit_planes_dot with AVX-512 VPOPCNTDQ. REQUIRES CpuSupportsVpopcntdq().
 uint32_t BitPlanesDotVpopcntdq(const uint64_t* bits, const uint64_t* planes, size_t words);

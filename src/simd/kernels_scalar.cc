@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "simd/bit_planes_loop.h"
+#include "simd/code_rows_loop.h"
 #include "simd/distance.h"
 #include "simd/kernels_internal.h"
 
@@ -61,6 +62,7 @@ constinit const KernelTable kScalarTable = {
     .dot_block = &DotBlock,
     .l2sq_block = &L2sqBlock,
     .dot_u8i8 = &DotU8I8,
+    .dot_u8i8_rows = &DotU8I8RowsLoop<&DotU8I8>,
     .bit_planes_dot = &BitPlanesDotLoop,
 };
 

@@ -406,6 +406,33 @@ TEST(IntKernelTest, EveryVariantIsExactForEveryLength) {
   EXPECT_NE(Kernels().dot_u8i8, nullptr);
 }
 
+// The row-gathering form: each out[i] equals the one-row kernel on row rows[i], for every
+// table this CPU runs (the avx512 one with VNNI where the CPU has it).
+TEST(IntKernelTest, RowsFormEqualsOneRowAtATime) {
+  std::mt19937_64 rng = Rng(19);
+  const size_t n = 131, stride = 136, count_rows = 50;
+  std::vector<uint8_t> codes(count_rows * stride);
+  std::vector<int8_t> query(n);
+  for (auto& c : codes) c = static_cast<uint8_t>(rng());
+  for (auto& q : query) q = static_cast<int8_t>(rng());
+  std::vector<uint32_t> rows(200);
+  for (auto& r : rows) r = static_cast<uint32_t>(rng() % count_rows);
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = KernelsFor(isa);
+    if (table == nullptr) continue;
+    SCOPED_TRACE(IsaName(isa));
+    for (size_t count : {size_t{0}, size_t{1}, size_t{9}, size_t{10}, size_t{11}, size_t{200}}) {
+      std::vector<int32_t> out(count, -1);
+      table->dot_u8i8_rows(codes.data(), stride, rows.data(), count, query.data(), n, out.data());
+      for (size_t i = 0; i < count; ++i) {
+        ASSERT_EQ(out[i],
+                  internal::kScalarTable.dot_u8i8(codes.data() + rows[i] * stride, query.data(), n))
+            << "count " << count << " row " << i;
+      }
+    }
+  }
+}
+
 // ---- The bit-plane kernel of binary codes: every variant exact, equal to a bit-by-bit sum.
 
 struct BitsVariant {

@@ -97,6 +97,7 @@ constinit const KernelTable kTable = {
     .l2sq_block = &L2sqBlock,
     // Float loops only: the integer kernels are tested on their own.
     .dot_u8i8 = nullptr,
+    .dot_u8i8_rows = nullptr,
     .bit_planes_dot = nullptr,
 };
 
