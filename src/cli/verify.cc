@@ -67,6 +67,10 @@ class Verifier {
   // longer needs it (a segment no longer listed, a log now below min_wal). Verify reads the
   // MANIFEST once, so without this a live database's routine cleanup would look like damage.
   bool RemovedByLiveDatabase(uint64_t id, const std::string& file);
+  // When `rel` (file `file` of collection `id`) is gone because a live database removed it,
+  // records a note saying so and returns true; false when it is not (the caller reports the
+  // problem it found).
+  bool NotedAsRemoved(uint64_t id, const std::string& rel, const std::string& file);
   // Checks the files of a collection directory that no (readable) MANIFEST describes:
   // checksums only.
   void CheckOrphanDirectory(const std::string& dir_name, bool manifest_readable);
@@ -118,6 +122,17 @@ bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
   return true;  // the collection itself was dropped meanwhile
 }
 
+bool Verifier::NotedAsRemoved(uint64_t id, const std::string& rel, const std::string& file) {
+  if (env_->FileExists(JoinPath(dir_, rel)) || !RemovedByLiveDatabase(id, file)) return false;
+  Add(rel, Finding::kNote,
+      file.starts_with("wal-")
+          ? "write-ahead log removed while verifying (the database is open and sealed it into a "
+            "segment); not checked"
+          : "segment removed while verifying (the database is open and compacted it); not "
+            "checked");
+  return true;
+}
+
 void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   const std::string& cdir = entry.dir;
   const std::string cpath = JoinPath(dir_, cdir);
@@ -140,11 +155,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   for (const auto& se : entry.segments) {
     const std::string rel = cdir + "/" + se.file;
     if (std::find(names.begin(), names.end(), se.file) == names.end()) {
-      if (RemovedByLiveDatabase(entry.id, se.file)) {
-        Add(rel, Finding::kNote,
-            "segment removed while verifying (the database is open and compacted it); not "
-            "checked");
-      } else {
+      if (!NotedAsRemoved(entry.id, rel, se.file)) {
         Add(rel, Finding::kDamaged,
             "segment of " + who + " is listed in the MANIFEST but the file is missing");
       }
@@ -154,13 +165,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     std::string detail;
     auto facts = ParseSegment(rel, &finding, &detail);
     if (!facts) {
-      if (!env_->FileExists(JoinPath(dir_, rel)) && RemovedByLiveDatabase(entry.id, se.file)) {
-        Add(rel, Finding::kNote,
-            "segment removed while verifying (the database is open and compacted it); not "
-            "checked");
-      } else {
-        Add(rel, finding, detail);
-      }
+      if (!NotedAsRemoved(entry.id, rel, se.file)) Add(rel, finding, detail);
       continue;
     }
     std::vector<std::string> problems;
@@ -234,11 +239,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     const std::string path = JoinPath(dir_, rel);
     auto file = env_->MapFile(path);
     if (!file.ok()) {
-      if (!env_->FileExists(path) && RemovedByLiveDatabase(entry.id, wals[i].second)) {
-        Add(rel, Finding::kNote,
-            "write-ahead log removed while verifying (the database is open and sealed it into a "
-            "segment); not checked");
-      } else {
+      if (!NotedAsRemoved(entry.id, rel, wals[i].second)) {
         Add(rel, Finding::kDamaged, file.status().message());
       }
       continue;
