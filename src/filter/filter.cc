@@ -1,0 +1,296 @@
+#include "filter/filter.h"
+
+#include <algorithm>
+
+namespace nearstore::filter {
+
+using nlohmann::json;
+
+// One node of the parsed tree: a boolean combination, or one operator on one field.
+struct Filter::Node {
+  enum class Kind {
+    kAnd,
+    kOr,
+    kNot,
+    kEq,
+    kNe,
+    kGt,
+    kGte,
+    kLt,
+    kLte,
+    kIn,
+    kNin,
+    kExists,
+    kContains
+  };
+  Kind kind = Kind::kAnd;
+  std::vector<Node> children;     // kAnd, kOr (any number), kNot (one)
+  std::vector<std::string> path;  // the field's keys, outermost first
+  std::vector<json> values;       // the operand(s): one, or the list of $in / $nin
+  bool exists = true;             // kExists
+};
+
+namespace {
+
+using Node = Filter::Node;
+using Kind = Node::Kind;
+
+// Where in the filter a part sits, for error messages: "$or[1].year".
+std::string Where(const std::string& at) { return at.empty() ? "the filter" : "filter at " + at; }
+
+Status Refuse(const std::string& at, const std::string& what) {
+  return Status::InvalidArgument(Where(at) + ": " + what);
+}
+
+// A short rendering of a JSON value for error messages.
+std::string Show(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+bool IsScalar(const json& v) { return v.is_string() || v.is_number() || v.is_boolean(); }
+
+// Typed equality of a stored value and an operand: numbers by value (an integer equals the
+// same float), strings and booleans exactly; different types never equal.
+bool TypedEqual(const json& stored, const json& operand) {
+  if (stored.is_number() && operand.is_number()) {
+    return stored.get<double>() == operand.get<double>();
+  }
+  if (stored.is_string() && operand.is_string()) {
+    return stored.get_ref<const std::string&>() == operand.get_ref<const std::string&>();
+  }
+  if (stored.is_boolean() && operand.is_boolean()) return stored.get<bool>() == operand.get<bool>();
+  return false;
+}
+
+// The value at `path` in `metadata`, or nullptr when a key is missing or a step is not an object.
+const json* Lookup(const json& metadata, const std::vector<std::string>& path) {
+  const json* at = &metadata;
+  for (const std::string& key : path) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+class Parser {
+ public:
+  Result<Node> Object(const json& j, const std::string& at, size_t depth);
+
+ private:
+  Result<Node> Field(const std::string& key, const json& condition, const std::string& at,
+                     size_t depth);
+  Result<Node> Operator(const std::string& op, const std::vector<std::string>& path,
+                        const json& operand, const std::string& at);
+  Status Count(const std::string& at) {
+    if (++conditions_ > kMaxConditions) {
+      return Refuse(at, "more than " + std::to_string(kMaxConditions) +
+                            " conditions and list values; split the filter");
+    }
+    return Status::Ok();
+  }
+  size_t conditions_ = 0;
+};
+
+Result<Node> Parser::Object(const json& j, const std::string& at, size_t depth) {
+  if (depth > kMaxDepth) {
+    return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  if (!j.is_object()) return Refuse(at, "expected an object, got " + Show(j));
+  Node all;
+  all.kind = Kind::kAnd;
+  for (const auto& [key, value] : j.items()) {
+    const std::string here = at.empty() ? key : at + "." + key;
+    if (key == "$and" || key == "$or") {
+      if (!value.is_array() || value.empty()) {
+        return Refuse(here, key + " expects a non-empty list of filters, got " + Show(value));
+      }
+      Node list;
+      list.kind = key == "$and" ? Kind::kAnd : Kind::kOr;
+      for (size_t i = 0; i < value.size(); ++i) {
+        NEARSTORE_ASSIGN_OR_RETURN(
+            Node child, Object(value[i], here + "[" + std::to_string(i) + "]", depth + 1));
+        list.children.push_back(std::move(child));
+      }
+      all.children.push_back(std::move(list));
+    } else if (key == "$not") {
+      NEARSTORE_ASSIGN_OR_RETURN(Node child, Object(value, here, depth + 1));
+      Node negation;
+      negation.kind = Kind::kNot;
+      negation.children.push_back(std::move(child));
+      all.children.push_back(std::move(negation));
+    } else if (!key.empty() && key[0] == '$') {
+      return Refuse(here, "unknown operator '" + key + "' (a filter's keys are field paths or " +
+                              "$and, $or, $not)");
+    } else {
+      NEARSTORE_ASSIGN_OR_RETURN(Node field, Field(key, value, here, depth + 1));
+      all.children.push_back(std::move(field));
+    }
+  }
+  return all;
+}
+
+Result<Node> Parser::Field(const std::string& key, const json& condition, const std::string& at,
+                           size_t depth) {
+  if (depth > kMaxDepth) {
+    return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  std::vector<std::string> path;
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    path.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (path.back().empty()) {
+      return Refuse(at, "field path '" + key + "' has an empty part");
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (!condition.is_object()) return Operator("$eq", path, condition, at);
+  if (condition.empty()) return Refuse(at, "expected a value or an object of operators, got {}");
+  Node all;
+  all.kind = Kind::kAnd;
+  for (const auto& [op, operand] : condition.items()) {
+    if (op.empty() || op[0] != '$') {
+      return Refuse(at, "expected operators such as $eq or $gt, got key '" + op +
+                            "' (write nested fields as a dotted path: \"" + key + "." + op + "\")");
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(Node node, Operator(op, path, operand, at + "." + op));
+    all.children.push_back(std::move(node));
+  }
+  if (all.children.size() == 1) return std::move(all.children.front());
+  return all;
+}
+
+Result<Node> Parser::Operator(const std::string& op, const std::vector<std::string>& path,
+                              const json& operand, const std::string& at) {
+  NEARSTORE_RETURN_IF_ERROR(Count(at));
+  Node node;
+  node.path = path;
+  if (op == "$eq" || op == "$ne" || op == "$contains") {
+    if (!IsScalar(operand)) {
+      return Refuse(at, op + " expects a string, number or boolean, got " + Show(operand));
+    }
+    node.kind = op == "$eq" ? Kind::kEq : op == "$ne" ? Kind::kNe : Kind::kContains;
+    node.values.push_back(operand);
+  } else if (op == "$gt" || op == "$gte" || op == "$lt" || op == "$lte") {
+    if (!operand.is_number()) {
+      return Refuse(at, op + " expects a number, got " + Show(operand));
+    }
+    node.kind = op == "$gt"    ? Kind::kGt
+                : op == "$gte" ? Kind::kGte
+                : op == "$lt"  ? Kind::kLt
+                               : Kind::kLte;
+    node.values.push_back(operand);
+  } else if (op == "$in" || op == "$nin") {
+    if (!operand.is_array()) return Refuse(at, op + " expects a list, got " + Show(operand));
+    for (size_t i = 0; i < operand.size(); ++i) {
+      if (!IsScalar(operand[i])) {
+        return Refuse(at + "[" + std::to_string(i) + "]",
+                      op + " expects strings, numbers or booleans, got " + Show(operand[i]));
+      }
+      NEARSTORE_RETURN_IF_ERROR(Count(at));
+      node.values.push_back(operand[i]);
+    }
+    node.kind = op == "$in" ? Kind::kIn : Kind::kNin;
+  } else if (op == "$exists") {
+    if (!operand.is_boolean()) {
+      return Refuse(at, "$exists expects true or false, got " + Show(operand));
+    }
+    node.kind = Kind::kExists;
+    node.exists = operand.get<bool>();
+  } else {
+    return Refuse(at, "unknown operator '" + op +
+                          "'; expected $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists or "
+                          "$contains");
+  }
+  return node;
+}
+
+bool Evaluate(const Node& node, const json& metadata) {
+  switch (node.kind) {
+    case Kind::kAnd:
+      return std::all_of(node.children.begin(), node.children.end(),
+                         [&](const Node& c) { return Evaluate(c, metadata); });
+    case Kind::kOr:
+      return std::any_of(node.children.begin(), node.children.end(),
+                         [&](const Node& c) { return Evaluate(c, metadata); });
+    case Kind::kNot:
+      return !Evaluate(node.children.front(), metadata);
+    default:
+      break;
+  }
+  const json* value = Lookup(metadata, node.path);
+  auto equals_any = [&] {
+    return value != nullptr &&
+           std::any_of(node.values.begin(), node.values.end(),
+                       [&](const json& operand) { return TypedEqual(*value, operand); });
+  };
+  auto compare = [&](auto cmp) {
+    return value != nullptr && value->is_number() &&
+           cmp(value->get<double>(), node.values.front().get<double>());
+  };
+  switch (node.kind) {
+    case Kind::kEq:
+    case Kind::kIn:
+      return equals_any();
+    case Kind::kNe:
+    case Kind::kNin:
+      return !equals_any();
+    case Kind::kGt:
+      return compare([](double a, double b) { return a > b; });
+    case Kind::kGte:
+      return compare([](double a, double b) { return a >= b; });
+    case Kind::kLt:
+      return compare([](double a, double b) { return a < b; });
+    case Kind::kLte:
+      return compare([](double a, double b) { return a <= b; });
+    case Kind::kExists:
+      return (value != nullptr) == node.exists;
+    case Kind::kContains:
+      return value != nullptr && value->is_array() &&
+             std::any_of(value->begin(), value->end(), [&](const json& element) {
+               return TypedEqual(element, node.values.front());
+             });
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Result<Filter> Filter::Parse(std::string_view text) {
+  if (text.size() > kMaxFilterBytes) {
+    return Status::InvalidArgument("filter of " + std::to_string(text.size()) + " bytes; at most " +
+                                   std::to_string(kMaxFilterBytes) + " are accepted");
+  }
+  // The parser's own depth is bounded by the text's size, which is bounded above.
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return Status::InvalidArgument("filter is not valid JSON: " + std::string(text.substr(0, 60)));
+  }
+  return FromJson(parsed);
+}
+
+Result<Filter> Filter::FromJson(const json& filter) {
+  Parser parser;
+  NEARSTORE_ASSIGN_OR_RETURN(Node root, parser.Object(filter, "", 0));
+  return Filter(std::make_shared<const Node>(std::move(root)));
+}
+
+bool Filter::Matches(const json& metadata) const { return Evaluate(*root_, metadata); }
+
+bool Filter::MatchesText(std::string_view metadata) const {
+  if (MatchesEverything()) return true;
+  if (metadata.empty()) return Matches(json::object());
+  const json parsed = json::parse(metadata, nullptr, /*allow_exceptions=*/false);
+  return Matches(parsed.is_discarded() ? json::object() : parsed);
+}
+
+bool Filter::MatchesEverything() const {
+  return root_->kind == Node::Kind::kAnd && root_->children.empty();
+}
+
+}  // namespace nearstore::filter
