@@ -43,6 +43,7 @@ __all__ = [
     "Database",
     "Collection",
     "Hit",
+    "Filter",
     "Error",
     "InvalidArgumentError",
     "NotFoundError",
@@ -66,6 +67,19 @@ class Hit(NamedTuple):
     id: str
     distance: float
     metadata: Optional[dict[str, Any]]
+
+
+class Filter:
+    """A filter in nearstore's filter language (docs/FILTERS.md), checked when made: a bad one
+    raises InvalidArgumentError naming the faulty part. ``filter`` is a dict or JSON text."""
+
+    def __init__(self, filter: Union[dict[str, Any], str]) -> None:  # noqa: A002
+        text = filter if isinstance(filter, str) else json.dumps(filter)
+        self._core = _core.Filter(text)
+
+    def matches(self, metadata: Metadata) -> bool:
+        """Whether a point with this metadata passes (the engine's own evaluation)."""
+        return self._core.matches(json.dumps(metadata if metadata is not None else {}))
 
 
 def _vector(v: VectorLike) -> np.ndarray:

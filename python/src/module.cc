@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "filter/filter.h"
 #include "nearstore/nearstore.h"
 
 namespace nb = nanobind;
@@ -106,6 +107,16 @@ NB_MODULE(_core, m) {
   m.def("_register_error", [](int code, nb::object cls) {
     ErrorClasses()[static_cast<StatusCode>(code)] = std::move(cls);
   });
+
+  // A parsed filter (docs/FILTERS.md): refused with InvalidArgument when bad.
+  nb::class_<filter::Filter>(m, "Filter")
+      .def("__init__",
+           [](filter::Filter* self, const std::string& text) {
+             new (self) filter::Filter(Unwrap(filter::Filter::Parse(text)));
+           })
+      .def("matches", [](const filter::Filter& f, const std::string& metadata) {
+        return f.MatchesText(metadata);
+      });
 
   nb::class_<Collection>(m, "Collection")
       .def_prop_ro("name", &Collection::name)
