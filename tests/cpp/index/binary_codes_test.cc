@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "aligned_bytes.h"
 #include "codes_test_data.h"
 #include "index/hnsw.h"
 
@@ -143,9 +144,8 @@ TEST(BinaryCodesFormatTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   const BinaryCodes codes = BinaryCodes::Train(base.data(), 300, dim);
   const std::string bytes = codes.Encode();
   EXPECT_TRUE(BinaryCodes::IsBinary(bytes));
-  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
-  std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  const std::string_view view(reinterpret_cast<const char*>(aligned.data()), bytes.size());
+  const Aligned aligned(bytes);
+  const std::string_view view = aligned.view();
   auto viewed = BinaryCodes::View(view, 300, dim, "seg");
   ASSERT_TRUE(viewed.ok()) << viewed.status().ToString();
   EXPECT_EQ(viewed->memory_bytes(), codes.memory_bytes());
@@ -165,9 +165,9 @@ TEST(BinaryCodesFormatTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   refused(view, 300, dim + 1, "other dimension");
   const size_t records = bytes.size() - 300 * 32;
   auto damaged = [&](size_t byte, auto change, const char* what) {
-    std::vector<uint64_t> bad = aligned;
-    change(reinterpret_cast<char*>(bad.data()) + byte);
-    refused({reinterpret_cast<const char*>(bad.data()), bytes.size()}, 300, dim, what);
+    Aligned bad = aligned;
+    change(bad.data() + byte);
+    refused(bad.view(), 300, dim, what);
   };
   damaged(
       0, [](char* p) { *p ^= 1; }, "magic");

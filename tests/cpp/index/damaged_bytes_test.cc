@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aligned_bytes.h"
 #include "codes_test_data.h"
 #include "index/binary_codes.h"
 #include "index/hnsw.h"
@@ -54,16 +55,6 @@ std::string Damage(const std::string& bytes, std::mt19937_64& rng) {
   }
   return out;
 }
-
-// An 8-byte aligned copy (sections of a mapped segment are 8-byte aligned).
-struct Aligned {
-  explicit Aligned(const std::string& s) : words((s.size() + 7) / 8), size(s.size()) {
-    std::memcpy(words.data(), s.data(), s.size());
-  }
-  std::string_view view() const { return {reinterpret_cast<const char*>(words.data()), size}; }
-  std::vector<uint64_t> words;
-  size_t size;
-};
 
 class DamagedBytesTest : public ::testing::Test {
  public:

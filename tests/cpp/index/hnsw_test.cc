@@ -13,6 +13,8 @@
 #include <set>
 #include <vector>
 
+#include "aligned_bytes.h"
+
 namespace nearstore::index {
 namespace {
 
@@ -235,18 +237,6 @@ TEST(HnswGraphTest, RefusesParametersOutOfRange) {
   EXPECT_EQ(HnswGraph::Build(v, 1, 4, GraphMetric::kL2, {.ef_construction = 0}, 1).status().code(),
             StatusCode::kInvalidArgument);
 }
-
-// Encoded bytes in 8-byte-aligned storage, as a mapped segment section is.
-struct Aligned {
-  explicit Aligned(const std::string& bytes) : words((bytes.size() + 7) / 8) {
-    std::memcpy(words.data(), bytes.data(), bytes.size());
-    size = bytes.size();
-  }
-  std::string_view view() const { return {reinterpret_cast<const char*>(words.data()), size}; }
-  char* data() { return reinterpret_cast<char*>(words.data()); }
-  std::vector<uint64_t> words;
-  size_t size;
-};
 
 TEST(HnswGraphTest, EncodedGraphSearchesIdentically) {
   const Data data = Clustered(2000, 16, 20, GraphMetric::kL2, 13);

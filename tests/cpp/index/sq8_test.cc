@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "aligned_bytes.h"
 #include "codes_test_data.h"
 #include "index/hnsw.h"
 
@@ -81,9 +82,8 @@ TEST(Sq8CodesTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   const auto base = Clustered(300, dim, false, 9);
   const Sq8Codes codes = Sq8Codes::Train(base.data(), 300, dim);
   const std::string bytes = codes.Encode();
-  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
-  std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  const std::string_view view(reinterpret_cast<const char*>(aligned.data()), bytes.size());
+  const Aligned aligned(bytes);
+  const std::string_view view = aligned.view();
   auto viewed = Sq8Codes::View(view, 300, dim, "seg");
   ASSERT_TRUE(viewed.ok()) << viewed.status().ToString();
   EXPECT_EQ(viewed->memory_bytes(), codes.memory_bytes());
@@ -101,12 +101,12 @@ TEST(Sq8CodesTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   refused(view.substr(0, view.size() - 8), 300, dim, "cut codes");
   refused(view, 301, dim, "other row count");
   refused(view, 300, dim + 1, "other dimension");
-  std::vector<uint64_t> bad = aligned;
-  reinterpret_cast<float*>(reinterpret_cast<char*>(bad.data()) + 32)[3] = NAN;  // a minimum
-  refused({reinterpret_cast<const char*>(bad.data()), bytes.size()}, 300, dim, "NaN range");
+  Aligned bad = aligned;
+  reinterpret_cast<float*>(bad.data() + 32)[3] = NAN;  // a minimum
+  refused(bad.view(), 300, dim, "NaN range");
   bad = aligned;
-  reinterpret_cast<char*>(bad.data())[0] ^= 1;
-  refused({reinterpret_cast<const char*>(bad.data()), bytes.size()}, 300, dim, "magic");
+  bad.data()[0] ^= 1;
+  refused(bad.view(), 300, dim, "magic");
 }
 
 TEST(Sq8CodesTest, ConstantDimensionsAndEmptySetsWork) {
