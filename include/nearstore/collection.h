@@ -62,6 +62,25 @@ class Collection {
 
   // Number of live points.
   virtual uint64_t Count() const = 0;
+  // Number of live points whose metadata passes `filter` (docs/FILTERS.md; "" = all).
+  // InvalidArgument for a bad filter.
+  [[nodiscard]] virtual Result<uint64_t> CountWhere(std::string_view filter) const = 0;
+  // Deletes, in one atomic write, the points that pass `filter` when the call starts, and
+  // returns how many it deleted. A bad filter (or "", which would delete everything: use
+  // "{}" for that) is refused and nothing changes.
+  [[nodiscard]] virtual Result<uint64_t> DeleteWhere(std::string_view filter) = 0;
+
+  // Payload indexes (docs/FILTERS.md, "Payload indexes"): filters on an indexed field are
+  // answered from the index instead of the stored metadata, and the search planner uses them
+  // to count the points a filter passes. Creating builds the index over the existing points
+  // and waits for it; sealed segments keep it from then on, and the index's definition is in
+  // the MANIFEST. Creating one that exists with the same kind is a no-op; with another kind,
+  // AlreadyExists (drop it first).
+  [[nodiscard]] virtual Status CreatePayloadIndex(std::string_view field,
+                                                  PayloadIndexKind kind) = 0;
+  // Whether there was an index on `field` (dropped now).
+  [[nodiscard]] virtual Result<bool> DropPayloadIndex(std::string_view field) = 0;
+  virtual std::vector<PayloadIndexInfo> ListPayloadIndexes() const = 0;
 
   // A page of points in ascending id order (see ScrollPage).
   [[nodiscard]] virtual Result<ScrollPage> Scroll(const ScrollOptions& options) const = 0;

@@ -99,6 +99,25 @@ inline constexpr uint32_t kDefaultRerankBinary = 20;
 // `index` with rerank 0 replaced by its quantization's default.
 IndexOptions WithDefaults(IndexOptions index);
 
+// The kind of a payload index on one metadata field (docs/FILTERS.md, "Payload indexes").
+//   kKeyword: string values -> the rows holding each value (equality, $in, $nin, $ne).
+//   kInt, kFloat: numbers -> rows sorted by value (ranges and equality). Both hold every number
+//          and compare as doubles, as the filter does; the kind says what the user expects.
+//   kBool: true/false -> the rows holding each.
+// Values of other types under an indexed field are still found: the filter reads them from
+// the stored metadata.
+enum class PayloadIndexKind : uint32_t { kKeyword = 0, kInt = 1, kFloat = 2, kBool = 3 };
+
+// "keyword", "int", "float" or "bool".
+const char* PayloadIndexKindName(PayloadIndexKind kind);
+// The inverse of PayloadIndexKindName; InvalidArgument naming the accepted kinds otherwise.
+[[nodiscard]] Result<PayloadIndexKind> ParsePayloadIndexKind(std::string_view name);
+
+struct PayloadIndexInfo {
+  std::string field;  // a dotted path, as in filters ("author.name")
+  PayloadIndexKind kind = PayloadIndexKind::kKeyword;
+};
+
 struct SearchOptions {
   int k = 10;  // 1..kMaxK; fewer hits come back when fewer points exist
   // HNSW candidate list size for this search (0 = the collection's ef_search); searches with
@@ -110,6 +129,10 @@ struct SearchOptions {
   uint32_t rerank = 0;
   bool with_metadata = true;
   bool with_vectors = false;
+  // Only points whose metadata passes this filter (JSON text in the language of
+  // docs/FILTERS.md; "" = every point). A search returns k hits whenever at least k points
+  // match, and never a point that does not match.
+  std::string filter{};
 };
 
 struct ScrollOptions {
@@ -117,6 +140,7 @@ struct ScrollOptions {
   size_t limit = 1000;  // at most this many points per page (>= 1)
   bool with_vectors = false;
   bool with_metadata = true;
+  std::string filter{};  // only points passing this filter (docs/FILTERS.md; "" = all)
 };
 
 // A page of points in ascending id order; `next_after` is the id to pass as

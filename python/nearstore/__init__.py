@@ -74,12 +74,33 @@ class Filter:
     raises InvalidArgumentError naming the faulty part. ``filter`` is a dict or JSON text."""
 
     def __init__(self, filter: Union[dict[str, Any], str]) -> None:  # noqa: A002
-        text = filter if isinstance(filter, str) else json.dumps(filter)
-        self._core = _core.Filter(text)
+        self.text = filter if isinstance(filter, str) else json.dumps(filter)
+        self._core = _core.Filter(self.text)
 
     def matches(self, metadata: Metadata) -> bool:
         """Whether a point with this metadata passes (the engine's own evaluation)."""
         return self._core.matches(json.dumps(metadata if metadata is not None else {}))
+
+
+FilterLike = Union[dict[str, Any], str, Filter, None]
+
+
+def _filter_text(f: FilterLike) -> str:
+    """The JSON text of a filter ("" for None: every point); the engine parses and checks it."""
+    if f is None:
+        return ""
+    if isinstance(f, Filter):
+        return f.text
+    if isinstance(f, str):
+        return f
+    if not isinstance(f, dict):
+        raise InvalidArgumentError(
+            f"a filter is a dict, JSON text or nearstore.Filter, got {type(f).__name__}"
+        )
+    try:
+        return json.dumps(f, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(f"filter is not JSON-serialisable: {e}") from None
 
 
 def _vector(v: VectorLike) -> np.ndarray:
@@ -173,9 +194,12 @@ class Collection:
         ef: int = 0,
         rerank: int = 0,
         with_metadata: bool = True,
+        filter: FilterLike = None,  # noqa: A002
     ) -> list[Hit]:
         """The k nearest points, closest first (ties broken by id).
 
+        ``filter`` (a dict, JSON text or Filter; docs/FILTERS.md): only points whose metadata
+        passes; k hits whenever at least k points pass.
         ``ef`` (hnsw collections): the candidate list of this search, 0 = the collection's
         ``ef_search``; larger finds more of the true nearest points, more slowly.
         ``rerank`` (quantized collections): re-rank the best ``k * rerank`` on the float
@@ -183,7 +207,9 @@ class Collection:
         ``with_metadata=False`` returns ids and distances only (hits' metadata is None), which
         spares reading and parsing each hit's metadata.
         """
-        raw = self._core.search(_vector(vector), k, bool(with_metadata), _ef(ef), _rerank(rerank))
+        raw = self._core.search(
+            _vector(vector), k, bool(with_metadata), _ef(ef), _rerank(rerank), _filter_text(filter)
+        )
         return _hits(raw, with_metadata)
 
     def search_batch(
@@ -194,12 +220,15 @@ class Collection:
         ef: int = 0,
         rerank: int = 0,
         with_metadata: bool = True,
+        filter: FilterLike = None,  # noqa: A002
     ) -> list[list[Hit]]:
         """One result list per row of ``vectors``, searched in parallel."""
         arr = _matrix(vectors)
         if arr.shape[0] == 0:
             return []
-        raw = self._core.search_batch(arr, k, bool(with_metadata), _ef(ef), _rerank(rerank))
+        raw = self._core.search_batch(
+            arr, k, bool(with_metadata), _ef(ef), _rerank(rerank), _filter_text(filter)
+        )
         return [_hits(r, with_metadata) for r in raw]
 
     def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:
@@ -228,22 +257,69 @@ class Collection:
         """True when the point existed."""
         return self._core.delete_many([id])[0]
 
-    def delete_many(self, ids: Iterable[str]) -> int:
-        """Deletes atomically; returns how many of the ids existed."""
-        return sum(self._core.delete_many(list(ids)))
+    def delete_many(
+        self,
+        ids: Optional[Iterable[str]] = None,
+        *,
+        filter: FilterLike = None,  # noqa: A002
+    ) -> int:
+        """Deletes atomically the points with these ids, or the points passing ``filter``
+        (``{}`` deletes all); returns how many were deleted. A bad filter changes nothing."""
+        if (ids is None) == (filter is None):
+            raise InvalidArgumentError("delete_many takes either ids or filter=, not both")
+        if filter is not None:
+            return self._core.delete_where(_filter_text(filter))
+        return sum(self._core.delete_many(list(ids)))  # type: ignore[arg-type]
 
-    @property
-    def count(self) -> int:
-        return self._core.count()
+    def count(self, filter: FilterLike = None) -> int:  # noqa: A002
+        """The number of points, or of the points passing ``filter``."""
+        if filter is None:
+            return self._core.count()
+        return self._core.count_where(_filter_text(filter))
+
+    def get_where(
+        self,
+        filter: FilterLike,  # noqa: A002
+        limit: Optional[int] = None,
+        *,
+        with_vectors: bool = True,
+    ) -> list[tuple[str, Optional[np.ndarray], dict[str, Any]]]:
+        """``(id, vector, metadata)`` of the points passing ``filter``, in ascending id order,
+        at most ``limit`` of them (None: all). ``with_vectors=False`` gives None vectors."""
+        text = _filter_text(filter)
+        out: list[tuple[str, Optional[np.ndarray], dict[str, Any]]] = []
+        after = ""
+        while limit is None or len(out) < limit:
+            want = 1000 if limit is None else min(1000, limit - len(out))
+            page, after = self._core.scroll_points(after, want, text, bool(with_vectors))
+            out.extend((i, v, {} if m in _NO_METADATA else json.loads(m)) for i, v, m in page)
+            if not after:
+                break
+        return out
+
+    def create_index(self, field: str, kind: str) -> None:
+        """A payload index on metadata field ``field`` (a dotted path) of kind ``"keyword"``,
+        ``"int"``, ``"float"`` or ``"bool"``, built now over the existing points. Filters on
+        the field are then answered from it (docs/FILTERS.md, "Payload indexes")."""
+        self._core.create_index(field, kind)
+
+    def drop_index(self, field: str) -> bool:
+        """True when there was an index on ``field``."""
+        return self._core.drop_index(field)
+
+    def list_indexes(self) -> dict[str, str]:
+        """``{field: kind}`` of the payload indexes."""
+        return dict(self._core.list_indexes())
 
     def __len__(self) -> int:
         return self._core.count()
 
-    def ids(self, page_size: int = 1000) -> Iterator[str]:
-        """Every id in ascending order, fetched a page at a time."""
+    def ids(self, page_size: int = 1000, *, filter: FilterLike = None) -> Iterator[str]:  # noqa: A002
+        """Every id in ascending order (of the points passing ``filter``), a page at a time."""
+        text = _filter_text(filter)
         after = ""
         while True:
-            page, after = self._core.scroll(after, page_size)
+            page, after = self._core.scroll(after, page_size, text)
             yield from page
             if not after:
                 return

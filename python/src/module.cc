@@ -72,6 +72,23 @@ std::vector<RawHit> ToRaw(std::vector<Hit>&& hits) {
   return out;
 }
 
+// One page of Collection::Scroll, without the GIL.
+ScrollPage ScrollOnce(const Collection& c, const std::string& after, size_t limit,
+                      std::string filter, bool with_vectors, bool with_metadata) {
+  ScrollOptions o;
+  o.after = after;
+  o.limit = limit;
+  o.with_vectors = with_vectors;
+  o.with_metadata = with_metadata;
+  o.filter = std::move(filter);
+  Result<ScrollPage> r = Status::Internal("unset");
+  {
+    nb::gil_scoped_release release;
+    r = c.Scroll(o);
+  }
+  return Unwrap(std::move(r));
+}
+
 std::shared_ptr<Collection> CheckedCollection(Result<std::shared_ptr<Collection>>&& r) {
   return Unwrap(std::move(r));
 }
@@ -218,32 +235,93 @@ NB_MODULE(_core, m) {
            })
       .def(
           "scroll",
-          [](const Collection& c, const std::string& after, size_t limit) {
-            ScrollOptions o;
-            o.after = after;
-            o.limit = limit;
-            o.with_metadata = false;
-            Result<ScrollPage> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.Scroll(o);
-            }
-            auto page = Unwrap(std::move(r));
+          [](const Collection& c, const std::string& after, size_t limit, std::string filter) {
+            auto page = ScrollOnce(c, after, limit, std::move(filter), false, false);
             std::vector<std::string> ids;
             ids.reserve(page.points.size());
             for (auto& p : page.points) ids.push_back(std::move(p.id));
             return std::make_tuple(std::move(ids), std::move(page.next_after));
           },
-          "after"_a, "limit"_a)
+          "after"_a, "limit"_a, "filter"_a)
+      .def(
+          "scroll_points",
+          [](const Collection& c, const std::string& after, size_t limit, std::string filter,
+             bool with_vectors) {
+            auto page = ScrollOnce(c, after, limit, std::move(filter), with_vectors, true);
+            std::vector<std::tuple<std::string, std::optional<OutVector>, std::string>> points;
+            points.reserve(page.points.size());
+            for (auto& p : page.points) {
+              std::optional<OutVector> v;
+              if (with_vectors) v = ToNumpy(std::move(p.vector));
+              points.emplace_back(std::move(p.id), std::move(v), std::move(p.metadata));
+            }
+            return std::make_tuple(std::move(points), std::move(page.next_after));
+          },
+          "after"_a, "limit"_a, "filter"_a, "with_vectors"_a)
+      .def(
+          "count_where",
+          [](const Collection& c, const std::string& filter) {
+            Result<uint64_t> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.CountWhere(filter);
+            }
+            return Unwrap(std::move(r));
+          },
+          "filter"_a)
+      .def(
+          "delete_where",
+          [](Collection& c, const std::string& filter) {
+            Result<uint64_t> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.DeleteWhere(filter);
+            }
+            return Unwrap(std::move(r));
+          },
+          "filter"_a)
+      .def(
+          "create_index",
+          [](Collection& c, const std::string& field, const std::string& kind) {
+            const PayloadIndexKind k = Unwrap(ParsePayloadIndexKind(kind));
+            Status s;
+            {
+              nb::gil_scoped_release release;
+              s = c.CreatePayloadIndex(field, k);
+            }
+            Check(s);
+          },
+          "field"_a, "kind"_a)
+      .def(
+          "drop_index",
+          [](Collection& c, const std::string& field) {
+            Result<bool> r = Status::Internal("unset");
+            {
+              nb::gil_scoped_release release;
+              r = c.DropPayloadIndex(field);
+            }
+            return Unwrap(std::move(r));
+          },
+          "field"_a)
+      .def("list_indexes",
+           [](const Collection& c) {
+             Check(c.CheckUsable());
+             std::vector<std::tuple<std::string, std::string>> out;
+             for (const auto& i : c.ListPayloadIndexes()) {
+               out.emplace_back(i.field, PayloadIndexKindName(i.kind));
+             }
+             return out;
+           })
       .def(
           "search",
           [](const Collection& c, const Vector& query, int k, bool with_metadata, uint32_t ef,
-             uint32_t rerank) {
+             uint32_t rerank, std::string filter) {
             SearchOptions o;
             o.k = k;
             o.with_metadata = with_metadata;
             o.ef = ef;
             o.rerank = rerank;
+            o.filter = std::move(filter);
             Result<std::vector<Hit>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -251,11 +329,11 @@ NB_MODULE(_core, m) {
             }
             return ToRaw(Unwrap(std::move(r)));
           },
-          "query"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a)
+          "query"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
       .def(
           "search_batch",
           [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef,
-             uint32_t rerank) {
+             uint32_t rerank, std::string filter) {
             if (queries.shape(1) != c.dim()) {
               Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
                                             "' expects " + std::to_string(c.dim()) +
@@ -267,6 +345,7 @@ NB_MODULE(_core, m) {
             o.with_metadata = with_metadata;
             o.ef = ef;
             o.rerank = rerank;
+            o.filter = std::move(filter);
             Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
             {
               nb::gil_scoped_release release;
@@ -278,7 +357,7 @@ NB_MODULE(_core, m) {
             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
             return out;
           },
-          "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a)
+          "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
       .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
       .def("flush",
            [](Collection& c) {

@@ -38,6 +38,29 @@ Status Status::WithContext(const std::string& context) const {
   return Status(code_, context + ": " + message_);
 }
 
+const char* PayloadIndexKindName(PayloadIndexKind kind) {
+  switch (kind) {
+    case PayloadIndexKind::kKeyword:
+      return "keyword";
+    case PayloadIndexKind::kInt:
+      return "int";
+    case PayloadIndexKind::kFloat:
+      return "float";
+    case PayloadIndexKind::kBool:
+      return "bool";
+  }
+  return "unknown";
+}
+
+Result<PayloadIndexKind> ParsePayloadIndexKind(std::string_view name) {
+  for (auto kind : {PayloadIndexKind::kKeyword, PayloadIndexKind::kInt, PayloadIndexKind::kFloat,
+                    PayloadIndexKind::kBool}) {
+    if (name == PayloadIndexKindName(kind)) return kind;
+  }
+  return Status::InvalidArgument("unknown payload index kind '" + std::string(name) +
+                                 "'; expected keyword, int, float or bool");
+}
+
 const char* MetricName(Metric metric) {
   switch (metric) {
     case Metric::kCosine:

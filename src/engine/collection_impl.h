@@ -92,6 +92,11 @@ class CollectionImpl final : public Collection,
   Result<std::vector<bool>> DeleteMany(std::span<const std::string> ids) override;
   Status CheckUsable() const override { return CheckOpen(); }
   uint64_t Count() const override;
+  Result<uint64_t> CountWhere(std::string_view filter) const override;
+  Result<uint64_t> DeleteWhere(std::string_view filter) override;
+  Status CreatePayloadIndex(std::string_view field, PayloadIndexKind kind) override;
+  Result<bool> DropPayloadIndex(std::string_view field) override;
+  std::vector<PayloadIndexInfo> ListPayloadIndexes() const override;
   Result<ScrollPage> Scroll(const ScrollOptions& options) const override;
   Result<std::vector<Hit>> Search(std::span<const float> query,
                                   const SearchOptions& options) const override;
@@ -157,6 +162,11 @@ class CollectionImpl final : public Collection,
   };
   Result<IndexSections> BuildIndex(const float* vectors, uint64_t rows) const;
 
+  // --- payload indexes (collection_payload.cc)
+  // Builds `segment`'s payload indexes for the collection's indexed fields.
+  // REQUIRES: payload_mu_ held (so that no index is created or dropped meanwhile).
+  Status IndexPayload(const Segment& segment) const;
+
   // --- recovery (collection_recovery.cc)
   Status LoadSegments(const storage::CollectionEntry& entry);
   Status ReplayLogs(const storage::CollectionEntry& entry);
@@ -190,6 +200,12 @@ class CollectionImpl final : public Collection,
   std::shared_ptr<const Version> version_;  // guarded by state_mu_
   uint64_t visible_seq_ = 0;                // guarded by state_mu_
   IdIndex index_;                           // guarded by state_mu_ (the leader may read freely)
+
+  // Payload index definitions. Held while a new segment is indexed and swapped in, and while an
+  // index is created or dropped, so every segment in a version has every index. Lock order:
+  // payload_mu_ before state_mu_.
+  mutable std::mutex payload_mu_;
+  std::vector<PayloadIndexInfo> payload_fields_;  // guarded by payload_mu_
 
   // Sealing.
   mutable std::mutex seal_mu_;

@@ -167,6 +167,9 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
       WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto segment,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
+  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
+  std::unique_lock payload(payload_mu_);
+  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*segment));
 
   storage::SegmentEntry entry{file_name,
                               rows,
@@ -199,6 +202,7 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
     }
     version_ = std::move(v);
   }
+  payload.unlock();
 
   // The log files the segment replaces are no longer needed.
   auto names = ctx_.env->ListDir(ctx_.dir);
@@ -260,6 +264,8 @@ Status CollectionImpl::CompactNow() {
       WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto output,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
+  std::unique_lock payload(payload_mu_);  // as in SealOne
+  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*output));
   uint64_t min_seq = inputs.front()->view().min_seq(), max_seq = 0;
   for (const auto& seg : inputs) {
     min_seq = std::min(min_seq, seg->view().min_seq());
@@ -295,6 +301,7 @@ Status CollectionImpl::CompactNow() {
     }
     version_ = std::move(v);
   }
+  payload.unlock();
   for (const auto& in : inputs) {
     (void)ctx_.env->RemoveFile(
         storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid

@@ -2,10 +2,22 @@
 #include <algorithm>
 
 #include "engine/collection_impl.h"
+#include "engine/filtered_search.h"
 #include "engine/graph_search.h"
 #include "engine/validate.h"
 
 namespace nearstore::engine {
+namespace {
+
+// The filter of a call: nullopt for "" (every point); InvalidArgument for a bad one.
+Result<std::optional<filter::Filter>> ParseOptionalFilter(std::string_view text) {
+  if (text.empty()) return std::optional<filter::Filter>();
+  NEARSTORE_ASSIGN_OR_RETURN(filter::Filter f, filter::Filter::Parse(text));
+  if (f.MatchesEverything()) return std::optional<filter::Filter>();
+  return std::optional<filter::Filter>(std::move(f));
+}
+
+}  // namespace
 
 Snapshot CollectionImpl::TakeSnapshot() const {
   std::shared_lock state(state_mu_);
@@ -55,12 +67,45 @@ uint64_t CollectionImpl::Count() const {
   return index_.size();
 }
 
+Result<uint64_t> CollectionImpl::CountWhere(std::string_view filter_text) const {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  NEARSTORE_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(filter_text));
+  if (!filter.has_value()) return Count();
+  const Snapshot snapshot = TakeSnapshot();
+  uint64_t count = 0;
+  ForEachMatch(PrepareFilter(snapshot, *filter, /*plan_walks=*/false), snapshot.seq,
+               [&](const RowSource&, uint64_t) { ++count; });
+  return count;
+}
+
 Result<ScrollPage> CollectionImpl::Scroll(const ScrollOptions& options) const {
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   if (options.limit < 1) {
     return Status::InvalidArgument("scroll limit must be at least 1, got 0");
   }
+  NEARSTORE_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(options.filter));
   ScrollPage page;
+  if (filter.has_value()) {
+    // The passing rows of a snapshot after `after`, the first `limit` of them by id: no lock
+    // is held while the filter reads metadata.
+    const Snapshot snapshot = TakeSnapshot();
+    std::vector<RowRef> found;
+    ForEachMatch(PrepareFilter(snapshot, *filter, /*plan_walks=*/false), snapshot.seq,
+                 [&](const RowSource& source, uint64_t row) {
+                   if (source.Id(row) > options.after) found.push_back({&source, row});
+                 });
+    auto by_id = [](const RowRef& a, const RowRef& b) {
+      return a.source->Id(a.row) < b.source->Id(b.row);
+    };
+    const size_t take = std::min(found.size(), options.limit);
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(take), found.end(),
+                      by_id);
+    for (size_t i = 0; i < take; ++i) {
+      page.points.push_back(MakePoint(found[i], options.with_vectors, options.with_metadata));
+    }
+    if (found.size() > take) page.next_after = page.points.back().id;
+    return page;
+  }
   std::shared_lock state(state_mu_);
   auto it = options.after.empty() ? index_.begin() : index_.upper_bound(options.after);
   for (; it != index_.end() && page.points.size() < options.limit; ++it) {
@@ -104,6 +149,7 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
   NEARSTORE_RETURN_IF_ERROR(ValidateK(options.k));
   NEARSTORE_RETURN_IF_ERROR(ValidateEf(options.ef));
   NEARSTORE_RETURN_IF_ERROR(ValidateSearchRerank(options.rerank));
+  NEARSTORE_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(options.filter));
   size_t nq = 0;
   NEARSTORE_ASSIGN_OR_RETURN(std::vector<float> prepared, PrepareQueries(queries, &nq));
   const Snapshot snapshot = TakeSnapshot();
@@ -111,8 +157,11 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
   graph_options.k = static_cast<size_t>(options.k);
   graph_options.ef = options.ef != 0 ? options.ef : index_options_.ef_search;
   graph_options.rerank = options.rerank != 0 ? options.rerank : index_options_.rerank;
+  const bool hnsw = index_options_.kind == IndexKind::kHnsw;
   auto candidates =
-      index_options_.kind == IndexKind::kHnsw
+      filter.has_value() ? FilteredSearch(snapshot, *filter, prepared.data(), nq, dim_, metric_,
+                                          graph_options, hnsw, ctx_.pool)
+      : hnsw
           ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options, ctx_.pool)
           : ExactSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options.k, ctx_.pool);
   std::vector<std::vector<Hit>> out(nq);

@@ -35,6 +35,22 @@ Result<IndexOptions> IndexFromEntry(const storage::CollectionEntry& entry) {
   return index;
 }
 
+// The payload indexes of a manifest entry, checked likewise.
+Result<std::vector<PayloadIndexInfo>> PayloadIndexesFromEntry(
+    const storage::CollectionEntry& entry) {
+  std::vector<PayloadIndexInfo> out;
+  for (const auto& p : entry.payload_indexes) {
+    auto kind = ParsePayloadIndexKind(p.kind);
+    Status s = kind.ok() ? ValidateFieldPath(p.field) : kind.status();
+    if (!s.ok()) {
+      return Status::Corruption("manifest entry of collection '" + entry.name +
+                                "' has a bad payload index: " + s.message());
+    }
+    out.push_back({p.field, *kind});
+  }
+  return out;
+}
+
 }  // namespace
 
 CollectionImpl::CollectionImpl(Context ctx, const storage::CollectionEntry& entry, Metric metric,
@@ -81,7 +97,9 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
     return Status::Corruption("collection directory '" + ctx.dir +
                               "' is listed in the manifest but missing");
   }
+  NEARSTORE_ASSIGN_OR_RETURN(auto payload_fields, PayloadIndexesFromEntry(entry));
   std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric, index));
+  c->payload_fields_ = std::move(payload_fields);
   c->next_file_ = std::max<uint64_t>(entry.next_file, 1);
   c->next_seq_ = entry.last_sealed_seq + 1;
   NEARSTORE_RETURN_IF_ERROR(c->LoadSegments(entry));
@@ -133,6 +151,10 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
     }
     next_seq_ = std::max(next_seq_, v.max_seq() + 1);
     prev_max_seq = std::max(prev_max_seq, v.max_seq());
+    {
+      std::lock_guard payload(payload_mu_);
+      NEARSTORE_RETURN_IF_ERROR(IndexPayload(*seg));
+    }
     sources.push_back(std::move(seg));
   }
   sources.push_back(active_);

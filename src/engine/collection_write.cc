@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/collection_impl.h"
+#include "engine/filtered_search.h"
 #include "engine/validate.h"
 
 namespace nearstore::engine {
@@ -130,6 +131,23 @@ Result<std::vector<bool>> CollectionImpl::DeleteMany(std::span<const std::string
   }
   NEARSTORE_RETURN_IF_ERROR(Submit(&op, &existed));
   return existed;
+}
+
+Result<uint64_t> CollectionImpl::DeleteWhere(std::string_view filter_text) {
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  if (filter_text.empty()) {
+    return Status::InvalidArgument(
+        "delete by filter needs a filter; pass {} to delete every point");
+  }
+  NEARSTORE_ASSIGN_OR_RETURN(filter::Filter filter, filter::Filter::Parse(filter_text));
+  // The ids passing at a snapshot, then one delete of them all: a point written meanwhile is
+  // judged by the version the snapshot saw.
+  const Snapshot snapshot = TakeSnapshot();
+  std::vector<std::string> ids;
+  ForEachMatch(PrepareFilter(snapshot, filter, /*plan_walks=*/false), snapshot.seq,
+               [&](const RowSource& source, uint64_t row) { ids.emplace_back(source.Id(row)); });
+  NEARSTORE_ASSIGN_OR_RETURN(std::vector<bool> existed, DeleteMany(ids));
+  return static_cast<uint64_t>(std::count(existed.begin(), existed.end(), true));
 }
 
 Status CollectionImpl::Submit(WriteOp* op, std::vector<bool>* existed) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/exact_search.h"
+#include "engine/segment.h"
 #include "engine/thread_pool.h"
 #include "engine/top_k.h"
 #include "nearstore/types.h"
@@ -26,6 +27,13 @@ struct GraphSearchOptions {
   // re-ranked on the float vectors. Distances returned are always the float ones.
   size_t rerank = 1;
 };
+
+// Walks `segment`'s graph for `query` (prepared as stored) and offers to `top` the best rows
+// that `accept` takes (all when null), with their float distances. Returns how many it offered:
+// fewer than k only when the walk reached fewer accepted rows.
+size_t SearchSegmentGraph(const Segment& segment, const float* query, Metric metric,
+                          const GraphSearchOptions& options, const index::AcceptFn* accept,
+                          TopK* top);
 
 // For each of the nq queries (prepared as stored), the k closest visible rows, closest first.
 // Batches spread over `pool`.

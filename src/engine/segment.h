@@ -3,11 +3,13 @@
 // tombstones of this and later segments and the write-ahead log).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/row_source.h"
+#include "filter/payload_index.h"
 #include "index/hnsw.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
@@ -38,6 +40,15 @@ class Segment final : public RowSource {
   // Bytes of the codes (0 without).
   uint64_t code_bytes() const;
 
+  // The payload indexes over this segment's rows (built from its metadata when the segment
+  // is opened or an index is created), or null before any. Swapped whole, never changed.
+  std::shared_ptr<const filter::PayloadIndex> payload() const {
+    return payload_.load(std::memory_order_acquire);
+  }
+  void SetPayload(std::shared_ptr<const filter::PayloadIndex> payload) const {
+    payload_.store(std::move(payload), std::memory_order_release);
+  }
+
   uint64_t NumRows() const override { return view_.rows(); }
   const float* Vector(uint64_t row) const override { return view_.vector(row); }
   std::string_view Id(uint64_t row) const override { return view_.id(row); }
@@ -61,6 +72,7 @@ class Segment final : public RowSource {
   std::optional<index::HnswGraph> graph_;     // views file_'s bytes
   std::optional<index::Sq8Codes> sq8_;        // likewise
   std::optional<index::BinaryCodes> binary_;  // likewise
+  mutable std::atomic<std::shared_ptr<const filter::PayloadIndex>> payload_;
 };
 
 // The graph metric that ranks like `metric` (stored vectors are unit length for cosine).

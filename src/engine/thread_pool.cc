@@ -1,5 +1,7 @@
 #include "engine/thread_pool.h"
 
+#include <algorithm>
+
 namespace nearstore::engine {
 
 struct ThreadPool::Job {
@@ -59,6 +61,20 @@ void ThreadPool::WorkerLoop() {
     (*job->fn)(i);
     lock.lock();
     if (++job->finished == job->n) job->done.notify_all();
+  }
+}
+
+void ForEachSpread(ThreadPool* pool, size_t n, const std::function<void(size_t)>& fn) {
+  const size_t runs = static_cast<size_t>(pool == nullptr ? 1 : pool->size()) * 4;
+  const size_t per_run = std::max<size_t>(1, (n + runs - 1) / runs);
+  const size_t tasks = (n + per_run - 1) / per_run;
+  auto run = [&](size_t t) {
+    for (size_t i = t * per_run; i < std::min(n, (t + 1) * per_run); ++i) fn(i);
+  };
+  if (pool != nullptr && tasks > 1) {
+    pool->ParallelFor(tasks, run);
+  } else {
+    for (size_t t = 0; t < tasks; ++t) run(t);
   }
 }
 

@@ -38,4 +38,9 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 };
 
+// Calls fn(i) for every i in [0, n) (say, the queries of a batch) in runs of consecutive items,
+// about four runs per thread of `pool` (null: all on the caller): enough runs to balance,
+// few enough that scheduling costs nothing.
+void ForEachSpread(ThreadPool* pool, size_t n, const std::function<void(size_t)>& fn);
+
 }  // namespace nearstore::engine

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "filter/filter.h"
 #include "index/hnsw.h"
 
 namespace nearstore::engine {
@@ -92,6 +93,21 @@ Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id
                                    doc.type_name() + "; expected a JSON object");
   }
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status ValidateFieldPath(std::string_view field) {
+  if (field.empty() || field.size() > kMaxFieldPathBytes) {
+    return Status::InvalidArgument("field path must be 1.." + std::to_string(kMaxFieldPathBytes) +
+                                   " bytes, got " + std::to_string(field.size()));
+  }
+  NEARSTORE_ASSIGN_OR_RETURN(auto parts, filter::SplitFieldPath(field));
+  for (const auto& part : parts) {
+    if (part[0] == '$') {
+      return Status::InvalidArgument("field path '" + std::string(field) + "' has a part '" + part +
+                                     "' starting with '$', which filters read as an " + "operator");
+    }
+  }
+  return Status::Ok();
 }
 
 Status ValidateK(int k) {

@@ -23,6 +23,11 @@ namespace nearstore::engine {
 // Parses `text` as a JSON object and returns its compact form. "" counts as "{}".
 [[nodiscard]] Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id);
 
+// A payload index's field: a dotted path of 1..kMaxFieldPathBytes bytes whose parts are
+// non-empty and do not start with '$' (a filter would read them as operators).
+inline constexpr size_t kMaxFieldPathBytes = 256;
+[[nodiscard]] Status ValidateFieldPath(std::string_view field);
+
 [[nodiscard]] Status ValidateK(int k);
 // 0 (the collection's default) or 1..kMaxEf.
 [[nodiscard]] Status ValidateEf(uint32_t ef);

@@ -2,33 +2,33 @@
 
 #include <algorithm>
 
+#include "filter/filter_node.h"
+
 namespace nearstore::filter {
 
 using nlohmann::json;
 
-// One node of the parsed tree: a boolean combination, or one operator on one field.
-struct Filter::Node {
-  enum class Kind {
-    kAnd,
-    kOr,
-    kNot,
-    kEq,
-    kNe,
-    kGt,
-    kGte,
-    kLt,
-    kLte,
-    kIn,
-    kNin,
-    kExists,
-    kContains
-  };
-  Kind kind = Kind::kAnd;
-  std::vector<Node> children;     // kAnd, kOr (any number), kNot (one)
-  std::vector<std::string> path;  // the field's keys, outermost first
-  std::vector<json> values;       // the operand(s): one, or the list of $in / $nin
-  bool exists = true;             // kExists
-};
+bool TypedEqual(const json& stored, const json& operand) {
+  if (stored.is_number() && operand.is_number()) {
+    return stored.get<double>() == operand.get<double>();
+  }
+  if (stored.is_string() && operand.is_string()) {
+    return stored.get_ref<const std::string&>() == operand.get_ref<const std::string&>();
+  }
+  if (stored.is_boolean() && operand.is_boolean()) return stored.get<bool>() == operand.get<bool>();
+  return false;
+}
+
+const json* Lookup(const json& metadata, const std::vector<std::string>& path) {
+  const json* at = &metadata;
+  for (const std::string& key : path) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
 
 namespace {
 
@@ -50,31 +50,6 @@ std::string Show(const json& value) {
 }
 
 bool IsScalar(const json& v) { return v.is_string() || v.is_number() || v.is_boolean(); }
-
-// Typed equality of a stored value and an operand: numbers by value (an integer equals the
-// same float), strings and booleans exactly; different types never equal.
-bool TypedEqual(const json& stored, const json& operand) {
-  if (stored.is_number() && operand.is_number()) {
-    return stored.get<double>() == operand.get<double>();
-  }
-  if (stored.is_string() && operand.is_string()) {
-    return stored.get_ref<const std::string&>() == operand.get_ref<const std::string&>();
-  }
-  if (stored.is_boolean() && operand.is_boolean()) return stored.get<bool>() == operand.get<bool>();
-  return false;
-}
-
-// The value at `path` in `metadata`, or nullptr when a key is missing or a step is not an object.
-const json* Lookup(const json& metadata, const std::vector<std::string>& path) {
-  const json* at = &metadata;
-  for (const std::string& key : path) {
-    if (!at->is_object()) return nullptr;
-    auto it = at->find(key);
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  return at;
-}
 
 class Parser {
  public:
@@ -138,16 +113,9 @@ Result<Node> Parser::Field(const std::string& key, const json& condition, const 
   if (depth > kMaxDepth) {
     return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
-  std::vector<std::string> path;
-  for (size_t start = 0;;) {
-    const size_t dot = key.find('.', start);
-    path.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (path.back().empty()) {
-      return Refuse(at, "field path '" + key + "' has an empty part");
-    }
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
+  auto split = SplitFieldPath(key);
+  if (!split.ok()) return Refuse(at, split.status().message());
+  const std::vector<std::string>& path = *split;
   if (!condition.is_object()) return Operator("$eq", path, condition, at);
   if (condition.empty()) return Refuse(at, "expected a value or an object of operators, got {}");
   Node all;
@@ -209,6 +177,23 @@ Result<Node> Parser::Operator(const std::string& op, const std::vector<std::stri
   return node;
 }
 
+}  // namespace
+
+bool CompareNumbers(Kind kind, double value, double operand) {
+  switch (kind) {
+    case Kind::kGt:
+      return value > operand;
+    case Kind::kGte:
+      return value >= operand;
+    case Kind::kLt:
+      return value < operand;
+    case Kind::kLte:
+      return value <= operand;
+    default:
+      return false;
+  }
+}
+
 bool Evaluate(const Node& node, const json& metadata) {
   switch (node.kind) {
     case Kind::kAnd:
@@ -228,10 +213,6 @@ bool Evaluate(const Node& node, const json& metadata) {
            std::any_of(node.values.begin(), node.values.end(),
                        [&](const json& operand) { return TypedEqual(*value, operand); });
   };
-  auto compare = [&](auto cmp) {
-    return value != nullptr && value->is_number() &&
-           cmp(value->get<double>(), node.values.front().get<double>());
-  };
   switch (node.kind) {
     case Kind::kEq:
     case Kind::kIn:
@@ -240,13 +221,11 @@ bool Evaluate(const Node& node, const json& metadata) {
     case Kind::kNin:
       return !equals_any();
     case Kind::kGt:
-      return compare([](double a, double b) { return a > b; });
     case Kind::kGte:
-      return compare([](double a, double b) { return a >= b; });
     case Kind::kLt:
-      return compare([](double a, double b) { return a < b; });
     case Kind::kLte:
-      return compare([](double a, double b) { return a <= b; });
+      return value != nullptr && value->is_number() &&
+             CompareNumbers(node.kind, value->get<double>(), node.values.front().get<double>());
     case Kind::kExists:
       return (value != nullptr) == node.exists;
     case Kind::kContains:
@@ -258,8 +237,6 @@ bool Evaluate(const Node& node, const json& metadata) {
       return false;
   }
 }
-
-}  // namespace
 
 Result<Filter> Filter::Parse(std::string_view text) {
   if (text.size() > kMaxFilterBytes) {
@@ -282,11 +259,30 @@ Result<Filter> Filter::FromJson(const json& filter) {
 
 bool Filter::Matches(const json& metadata) const { return Evaluate(*root_, metadata); }
 
+Result<std::vector<std::string>> SplitFieldPath(std::string_view field) {
+  std::vector<std::string> path;
+  for (size_t start = 0;;) {
+    const size_t dot = field.find('.', start);
+    path.emplace_back(
+        field.substr(start, dot == std::string_view::npos ? field.npos : dot - start));
+    if (path.back().empty()) {
+      return Status::InvalidArgument("field path '" + std::string(field) + "' has an empty part");
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return path;
+}
+
+json ParseMetadata(std::string_view text) {
+  if (text.empty()) return json::object();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? json::object() : parsed;
+}
+
 bool Filter::MatchesText(std::string_view metadata) const {
   if (MatchesEverything()) return true;
-  if (metadata.empty()) return Matches(json::object());
-  const json parsed = json::parse(metadata, nullptr, /*allow_exceptions=*/false);
-  return Matches(parsed.is_discarded() ? json::object() : parsed);
+  return Matches(ParseMetadata(metadata));
 }
 
 bool Filter::MatchesEverything() const {

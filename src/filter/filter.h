@@ -29,6 +29,9 @@ inline constexpr size_t kMaxFilterBytes = 64 * 1024;  // of the JSON text
 inline constexpr size_t kMaxDepth = 32;               // nested objects and lists
 inline constexpr size_t kMaxConditions = 1024;        // field conditions and list values
 
+// "author.name" -> {"author", "name"}; InvalidArgument when a part is empty.
+[[nodiscard]] Result<std::vector<std::string>> SplitFieldPath(std::string_view field);
+
 class Filter {
  public:
   // The filter written as JSON text; InvalidArgument naming the faulty part otherwise.
@@ -45,7 +48,8 @@ class Filter {
   // Whether the filter is empty ({}): every point passes.
   bool MatchesEverything() const;
 
-  struct Node;  // the parsed tree (filter.cc)
+  struct Node;  // the parsed tree (filter_node.h)
+  const Node& root() const { return *root_; }
 
  private:
   explicit Filter(std::shared_ptr<const Node> root) : root_(std::move(root)) {}

@@ -28,6 +28,10 @@ json CollectionToJson(const CollectionEntry& c) {
                       {"ef_search", c.index.ef_search},
                       {"quantization", c.index.quantization},
                       {"rerank", c.index.rerank}};
+  json payload_indexes = json::array();
+  for (const auto& p : c.payload_indexes) {
+    payload_indexes.push_back({{"field", p.field}, {"kind", p.kind}});
+  }
   return {{"name", c.name},
           {"id", c.id},
           {"dir", c.dir},
@@ -37,7 +41,8 @@ json CollectionToJson(const CollectionEntry& c) {
           {"next_file", c.next_file},
           {"min_wal", c.min_wal},
           {"last_sealed_seq", c.last_sealed_seq},
-          {"segments", segments}};
+          {"segments", segments},
+          {"payload_indexes", payload_indexes}};
 }
 
 // A file name written by us: no separators, no parent references.
@@ -134,6 +139,12 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
         s.size_bytes = unsigned_field(js, "size_bytes", UINT64_MAX);
         if (!IsPlainName(s.file)) return corrupt("segment file '" + s.file + "' is not a name");
         c.segments.push_back(std::move(s));
+      }
+      if (jc.contains("payload_indexes")) {  // the engine checks paths and kinds itself
+        for (const auto& jp : jc.at("payload_indexes")) {
+          c.payload_indexes.push_back(
+              {jp.at("field").get<std::string>(), jp.at("kind").get<std::string>()});
+        }
       }
       m.collections.push_back(std::move(c));
     }

@@ -37,6 +37,12 @@ struct IndexEntry {
   uint32_t rerank = 4;
 };
 
+// A payload index on one metadata field (the engine's PayloadIndexInfo, spelled out).
+struct PayloadIndexEntry {
+  std::string field;  // dotted path
+  std::string kind;   // "keyword" | "int" | "float" | "bool"
+};
+
 struct CollectionEntry {
   std::string name;
   uint64_t id = 0;  // unique for the life of the database, names the directory
@@ -48,6 +54,7 @@ struct CollectionEntry {
   uint64_t min_wal = 0;                // WAL files numbered below this are fully sealed
   uint64_t last_sealed_seq = 0;        // every write up to this sequence number is in a segment
   std::vector<SegmentEntry> segments;  // oldest first
+  std::vector<PayloadIndexEntry> payload_indexes;  // absent in files written before them
 };
 
 struct Manifest {

@@ -86,7 +86,7 @@ def test_get_collection_shares_data(db):
     assert (b.name, b.dim, b.metric) == ("docs", 2, "l2")
     assert b.get("x")[1] == {"k": 1}
     b.insert("y", [3, 4])
-    assert a.count == 2
+    assert a.count() == 2
 
 
 def test_get_or_create(db):
@@ -94,7 +94,7 @@ def test_get_or_create(db):
     assert (col.dim, col.metric) == (4, "l2")
     col.insert("a", [1, 2, 3, 4])
     again = db.get_or_create_collection("docs", dim=4, metric="l2")
-    assert again.count == 1
+    assert again.count() == 1
     assert db.list_collections() == ["docs"]
 
 
@@ -128,7 +128,7 @@ def test_drop_collection(db):
     with pytest.raises(NotFoundError):
         db.get_collection("docs")
     fresh = db.create_collection("docs", dim=3, metric="dot")  # the name is free again
-    assert (fresh.dim, fresh.metric, fresh.count) == (3, "dot", 0)
+    assert (fresh.dim, fresh.metric, fresh.count()) == (3, "dot", 0)
 
 
 def test_unknown_collection_is_not_found_key_error(db):
@@ -449,7 +449,7 @@ def test_delete_many_counts_existing(db):
     assert col.delete_many(["p7", "p7"]) == 1  # one point, deleted once
     assert col.delete_many(iter(["p8"])) == 1  # any iterable
     assert list(col.ids()) == ["p0", "p2", "p4", "p6", "p9"]
-    assert len(col) == col.count == 5
+    assert len(col) == col.count() == 5
 
 
 def test_delete_many_is_atomic(db):
@@ -462,14 +462,14 @@ def test_delete_many_is_atomic(db):
 
 def test_len_and_count(db):
     col = db.create_collection("docs", dim=2)
-    assert len(col) == col.count == 0
+    assert len(col) == col.count() == 0
     col.upsert([f"p{i}" for i in range(25)], np.ones((25, 2)))
-    assert len(col) == col.count == 25
+    assert len(col) == col.count() == 25
     col.insert("p0", [1, 2])  # replace: no change
     assert len(col) == 25
     col.delete_many(["p1", "p2"])
-    assert len(col) == col.count == 23
-    assert isinstance(col.count, int)
+    assert len(col) == col.count() == 23
+    assert isinstance(col.count(), int)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ def snapshot(col):
     ids = list(col.ids(page_size=7))
     got = col.get_many(ids)
     return {
-        "meta": (col.name, col.dim, col.metric, len(col), col.count),
+        "meta": (col.name, col.dim, col.metric, len(col), col.count()),
         "ids": ids,
         "points": {i: (g[0].tolist(), g[1]) for i, g in zip(ids, got)},
     }

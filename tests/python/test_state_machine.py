@@ -15,6 +15,8 @@ import nearstore
 import numpy as np
 import pytest
 from brute_force import assert_hits_match, stored_vector
+from filter_reference import matches as reference_matches
+from filter_strategies import FIELDS, documents, filters
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -40,6 +42,7 @@ components = st.one_of(
 raw_vectors = st.lists(components, min_size=MAX_DIM, max_size=MAX_DIM)
 metadatas = st.one_of(
     st.none(),
+    documents,  # the fields that filters read
     st.dictionaries(
         st.text(max_size=3),
         st.one_of(st.integers(-5, 5), st.text(max_size=4), st.booleans(), st.none()),
@@ -63,6 +66,7 @@ class NearstoreMachine(RuleBasedStateMachine):
         self.db = None
         self.col = None
         self.model: dict[str, tuple[np.ndarray, dict]] = {}
+        self.indexes: dict[str, str] = {}  # payload indexes: field -> kind
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -223,6 +227,54 @@ class NearstoreMachine(RuleBasedStateMachine):
         for i, g in zip(get_ids, got):
             self.check_point(i, g)
 
+    # ---- filters and payload indexes -----------------------------------------------------
+
+    def passing(self, flt) -> list[str]:
+        return sorted(i for i, (_, m) in self.model.items() if reference_matches(flt, m))
+
+    @rule(raw=raw_vectors, k=st.integers(1, 16), flt=filters, batch=st.booleans())
+    def filtered_search(self, raw, k, flt, batch):
+        q = self.vec(raw)
+        if not self.valid(q):
+            return
+        hits = (
+            self.col.search_batch(q[None], k=k, filter=flt)[0]
+            if batch
+            else self.col.search(q, k=k, filter=flt)
+        )
+        passing = set(self.passing(flt))
+        points = {i: v for i, v in self.points().items() if i in passing}
+        assert_hits_match(hits, points, q, self.metric, k, self.metas())
+
+    @rule(flt=filters)
+    def filtered_count_and_ids(self, flt):
+        passing = self.passing(flt)
+        assert self.col.count(filter=flt) == len(passing)
+        assert list(self.col.ids(page_size=2, filter=flt)) == passing
+        got = self.col.get_where(flt, limit=3, with_vectors=False)
+        assert [(i, m) for i, _, m in got] == [(i, self.model[i][1]) for i in passing[:3]]
+
+    @rule(flt=filters.filter(lambda f: f != {}))
+    def delete_by_filter(self, flt):
+        doomed = self.passing(flt)
+        assert self.col.delete_many(filter=flt) == len(doomed)
+        for i in doomed:
+            del self.model[i]
+
+    @rule(field=st.sampled_from(FIELDS), kind=st.sampled_from(["keyword", "int", "float", "bool"]))
+    def create_index(self, field, kind):
+        if self.indexes.get(field, kind) != kind:
+            with pytest.raises(nearstore.AlreadyExistsError):
+                self.col.create_index(field, kind)
+            return
+        self.col.create_index(field, kind)
+        self.indexes[field] = kind
+
+    @rule(field=st.sampled_from(FIELDS))
+    def drop_index(self, field):
+        assert self.col.drop_index(field) == (field in self.indexes)
+        self.indexes.pop(field, None)
+
     # ---- lifecycle and maintenance -------------------------------------------------------
 
     @rule()
@@ -255,8 +307,9 @@ class NearstoreMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.col is not None)
     @invariant()
     def count_and_ids_agree_with_the_model(self):
-        assert len(self.col) == self.col.count == len(self.model)
+        assert len(self.col) == self.col.count() == len(self.model)
         assert list(self.col.ids(page_size=3)) == sorted(self.model)
+        assert self.col.list_indexes() == self.indexes
 
 
 NearstoreMachine.TestCase.settings = settings(

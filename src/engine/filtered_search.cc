@@ -1,0 +1,130 @@
+#include "engine/filtered_search.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/segment.h"
+#include "simd/distance.h"
+
+namespace nearstore::engine {
+namespace {
+
+// The planner takes the exact plan for a segment with a graph when the indexes show that at
+// most this fraction of its rows can pass: measuring those rows costs less than a walk that
+// has to pass ~1/selectivity nodes for each one it keeps.
+constexpr double kExactFraction = 0.03;
+
+float RowDistance(Metric metric, const float* query, const float* row, uint32_t dim) {
+  const auto& kernels = simd::Kernels();
+  switch (metric) {
+    case Metric::kCosine:
+      return 1.0f - kernels.dot(query, row, dim);
+    case Metric::kDot:
+      return -kernels.dot(query, row, dim);
+    case Metric::kL2:
+      return std::sqrt(std::max(0.0f, kernels.l2sq(query, row, dim)));
+  }
+  return 0;
+}
+
+// Offers to `top` the visible, passing rows of `f` (its candidates, or all its rows).
+void ScanExact(const SourceFilter& f, bool all_rows, const float* query, uint32_t dim,
+               Metric metric, uint64_t seq, TopK* top) {
+  const RowSource& source = *f.source;
+  auto consider = [&](uint64_t row) {
+    if (!source.VisibleAt(row, seq)) return;
+    const float d = RowDistance(metric, query, source.Vector(row), dim);
+    // The distance first: it is cheaper than the filter on rows without an index.
+    if (d > top->threshold() || !f.matcher->Matches(row)) return;
+    top->Push({d, source.Id(row), &source, row});
+  };
+  if (f.candidates.has_value() && !all_rows) {
+    for (uint32_t row : *f.candidates) consider(row);
+  } else {
+    const uint64_t rows = source.NumRows();
+    for (uint64_t row = 0; row < rows; ++row) consider(row);
+  }
+}
+
+}  // namespace
+
+std::vector<SourceFilter> PrepareFilter(const Snapshot& snapshot, const filter::Filter& filter,
+                                        bool plan_walks) {
+  std::vector<SourceFilter> out;
+  for (const auto& source : snapshot.version->sources) {
+    const uint64_t rows = source->NumRows();
+    if (rows == 0) continue;
+    SourceFilter f;
+    f.source = source.get();
+    const Segment* segment =
+        source->IsSealed() ? static_cast<const Segment*>(source.get()) : nullptr;
+    if (segment != nullptr) f.payload = segment->payload();
+    const RowSource* s = source.get();
+    f.matcher = std::make_unique<filter::RowMatcher>(
+        filter, f.payload.get(), rows, [s](uint64_t row) { return s->Metadata(row); });
+    const uint64_t estimate = f.matcher->Estimate();
+    const bool walk = plan_walks && segment != nullptr && segment->graph() != nullptr &&
+                      static_cast<double>(estimate) > kExactFraction * static_cast<double>(rows);
+    if (walk) {
+      f.walk = segment;
+    } else if (estimate < rows) {
+      f.candidates = f.matcher->CandidateRows();
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void ForEachMatch(const std::vector<SourceFilter>& prepared, uint64_t seq,
+                  const std::function<void(const RowSource&, uint64_t)>& fn) {
+  for (const SourceFilter& f : prepared) {
+    auto check = [&](uint64_t row) {
+      if (f.source->VisibleAt(row, seq) && f.matcher->Matches(row)) fn(*f.source, row);
+    };
+    if (f.candidates.has_value()) {
+      for (uint32_t row : *f.candidates) check(row);
+    } else {
+      const uint64_t rows = f.source->NumRows();
+      for (uint64_t row = 0; row < rows; ++row) check(row);
+    }
+  }
+}
+
+std::vector<std::vector<Candidate>> FilteredSearch(const Snapshot& snapshot,
+                                                   const filter::Filter& filter,
+                                                   const float* queries, size_t nq, uint32_t dim,
+                                                   Metric metric, const GraphSearchOptions& options,
+                                                   bool use_graphs, ThreadPool* pool) {
+  const std::vector<SourceFilter> prepared = PrepareFilter(snapshot, filter, use_graphs);
+  const uint64_t seq = snapshot.seq;
+  const size_t k = options.k;
+  std::vector<std::vector<Candidate>> out(nq);
+  auto search_query = [&](size_t q) {
+    const float* query = queries + q * dim;
+    TopK top(k);
+    for (const SourceFilter& f : prepared) {
+      if (f.walk == nullptr) {
+        ScanExact(f, /*all_rows=*/false, query, dim, metric, seq, &top);
+        continue;
+      }
+      const Segment& segment = *f.walk;
+      const filter::RowMatcher& matcher = *f.matcher;
+      const index::AcceptFn accept = [&segment, &matcher, seq](uint32_t node) {
+        return segment.VisibleAt(node, seq) && matcher.Matches(node);
+      };
+      TopK segment_top(k);
+      if (SearchSegmentGraph(segment, query, metric, options, &accept, &segment_top) < k) {
+        // The walk reached fewer than k passing rows: too few pass, or they are cut off
+        // from the entry point. Measure them all; the contract is k when k exist.
+        segment_top = TopK(k);
+        ScanExact(f, /*all_rows=*/true, query, dim, metric, seq, &segment_top);
+      }
+      top.Merge(segment_top);
+    }
+    out[q] = top.TakeSorted();
+  };
+  ForEachSpread(pool, nq, search_query);
+  return out;
+}
+
+}  // namespace nearstore::engine

@@ -1,0 +1,272 @@
+#include "filter/matcher.h"
+
+#include <algorithm>
+#include <limits>
+#include <span>
+
+#include "filter/filter_node.h"
+
+namespace nearstore::filter {
+
+using nlohmann::json;
+using Kind = Filter::Node::Kind;
+using Tag = FieldIndex::Tag;
+
+// A filter node with what the segment's index says about it.
+struct RowMatcher::Compiled {
+  const Filter::Node* node = nullptr;
+  std::vector<Compiled> children;
+  const FieldIndex* index = nullptr;  // the field's index (leaves only), or null
+  bool when_missing = false;          // the answer for a row without the field
+  // Equality family ($eq $in $ne $nin) on a keyword/bool index: the operands' terms that some
+  // row holds; on a number index: the numeric operands. Operands of another kind never equal
+  // a value of the index's kind.
+  std::vector<uint32_t> terms;
+  std::vector<double> numbers;
+};
+
+namespace {
+
+using Compiled = RowMatcher::Compiled;
+
+bool IsLeaf(Kind kind) { return kind != Kind::kAnd && kind != Kind::kOr && kind != Kind::kNot; }
+bool IsRange(Kind kind) {
+  return kind == Kind::kGt || kind == Kind::kGte || kind == Kind::kLt || kind == Kind::kLte;
+}
+bool IsEquality(Kind kind) {
+  return kind == Kind::kEq || kind == Kind::kIn || kind == Kind::kNe || kind == Kind::kNin;
+}
+
+Compiled Compile(const Filter::Node& node, const PayloadIndex* index) {
+  Compiled c;
+  c.node = &node;
+  for (const auto& child : node.children) c.children.push_back(Compile(child, index));
+  if (!IsLeaf(node.kind) || index == nullptr) return c;
+  c.index = index->Find(node.path);
+  if (c.index == nullptr) return c;
+  c.when_missing = Evaluate(node, json::object());
+  if (IsEquality(node.kind)) {
+    for (const json& operand : node.values) {
+      if (!c.index->HoldsKind(operand)) continue;
+      if (c.index->numeric()) {
+        c.numbers.push_back(operand.get<double>());
+      } else if (auto term = c.index->TermOf(operand)) {
+        c.terms.push_back(*term);
+      }
+    }
+  }
+  return c;
+}
+
+// The answer from the index for a row whose field holds a value of the index's kind.
+bool TypedLeaf(const Compiled& c, uint32_t row) {
+  const FieldIndex& f = *c.index;
+  const Filter::Node& n = *c.node;
+  auto equals_any = [&] {
+    if (f.numeric()) {
+      const double v = f.number(row);
+      return std::find(c.numbers.begin(), c.numbers.end(), v) != c.numbers.end();
+    }
+    return std::find(c.terms.begin(), c.terms.end(), f.term(row)) != c.terms.end();
+  };
+  switch (n.kind) {
+    case Kind::kEq:
+    case Kind::kIn:
+      return equals_any();
+    case Kind::kNe:
+    case Kind::kNin:
+      return !equals_any();
+    case Kind::kGt:
+    case Kind::kGte:
+    case Kind::kLt:
+    case Kind::kLte:
+      return f.numeric() && CompareNumbers(n.kind, f.number(row), n.values.front().get<double>());
+    case Kind::kExists:
+      return n.exists;
+    case Kind::kContains:  // a value of an index's kind is a scalar, never an array
+      return false;
+    default:
+      return false;
+  }
+}
+
+// Evaluates `c` on `row`; `parsed` holds the row's metadata once something needed it.
+bool Eval(const Compiled& c, uint64_t row, const RowMatcher::MetadataFn& metadata,
+          std::optional<json>* parsed) {
+  switch (c.node->kind) {
+    case Kind::kAnd:
+      for (const auto& child : c.children) {
+        if (!Eval(child, row, metadata, parsed)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& child : c.children) {
+        if (Eval(child, row, metadata, parsed)) return true;
+      }
+      return false;
+    case Kind::kNot:
+      return !Eval(c.children.front(), row, metadata, parsed);
+    default:
+      break;
+  }
+  if (c.index != nullptr) {
+    const auto r = static_cast<uint32_t>(row);
+    switch (c.index->tag(r)) {
+      case Tag::kMissing:
+        return c.when_missing;
+      case Tag::kTyped:
+        return TypedLeaf(c, r);
+      case Tag::kOther:
+        if (c.node->kind == Kind::kExists) return c.node->exists;
+        break;
+    }
+  }
+  if (!parsed->has_value()) *parsed = ParseMetadata(metadata(row));
+  return Evaluate(*c.node, **parsed);
+}
+
+// The entries of a number index passing a range leaf.
+std::span<const FieldIndex::NumberRow> RangeOf(const Compiled& c) {
+  const double v = c.node->values.front().get<double>();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  switch (c.node->kind) {
+    case Kind::kGt:
+      return c.index->Range(v, false, kInf, true);
+    case Kind::kGte:
+      return c.index->Range(v, true, kInf, true);
+    case Kind::kLt:
+      return c.index->Range(-kInf, true, v, false);
+    default:  // kLte
+      return c.index->Range(-kInf, true, v, true);
+  }
+}
+
+// Whether the index alone lists every row that can pass leaf `c`: positive conditions whose
+// operands are all of the index's kind (a row of another kind can equal a foreign operand, or
+// be a number under a keyword index).
+bool ListsCandidates(const Compiled& c) {
+  if (c.index == nullptr) return false;
+  const Filter::Node& n = *c.node;
+  if (n.kind == Kind::kEq || n.kind == Kind::kIn) {
+    return std::all_of(n.values.begin(), n.values.end(),
+                       [&](const json& v) { return c.index->HoldsKind(v); });
+  }
+  return IsRange(n.kind) && c.index->numeric();
+}
+
+// Upper bound of the rows passing `c` (`rows` when unknown).
+uint64_t EstimateOf(const Compiled& c, uint64_t rows) {
+  switch (c.node->kind) {
+    case Kind::kAnd: {
+      uint64_t best = rows;
+      for (const auto& child : c.children) best = std::min(best, EstimateOf(child, rows));
+      return best;
+    }
+    case Kind::kOr: {
+      uint64_t sum = 0;
+      for (const auto& child : c.children) sum += EstimateOf(child, rows);
+      return std::min(sum, rows);
+    }
+    default:
+      break;
+  }
+  if (!ListsCandidates(c)) return rows;
+  if (IsRange(c.node->kind)) return RangeOf(c).size();
+  uint64_t sum = 0;
+  if (c.index->numeric()) {
+    for (double v : c.numbers) sum += c.index->Range(v, true, v, true).size();
+  } else {
+    for (uint32_t t : c.terms) sum += c.index->Rows(t).size();
+  }
+  return sum;
+}
+
+std::vector<uint32_t> Union(std::vector<std::vector<uint32_t>> lists) {
+  std::vector<uint32_t> out;
+  for (const auto& l : lists) out.insert(out.end(), l.begin(), l.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t rows) {
+  switch (c.node->kind) {
+    case Kind::kAnd: {  // the smallest child that lists its candidates
+      const Compiled* smallest = nullptr;
+      uint64_t smallest_size = rows + 1;
+      for (const auto& child : c.children) {
+        const uint64_t e = EstimateOf(child, rows);
+        if (e < smallest_size && (e < rows || ListsCandidates(child))) {
+          smallest = &child;
+          smallest_size = e;
+        }
+      }
+      if (smallest == nullptr) return std::nullopt;
+      return CandidatesOf(*smallest, rows);
+    }
+    case Kind::kOr: {
+      std::vector<std::vector<uint32_t>> lists;
+      for (const auto& child : c.children) {
+        auto l = CandidatesOf(child, rows);
+        if (!l) return std::nullopt;
+        lists.push_back(std::move(*l));
+      }
+      return Union(std::move(lists));
+    }
+    default:
+      break;
+  }
+  if (!ListsCandidates(c)) return std::nullopt;
+  std::vector<uint32_t> out;
+  if (IsRange(c.node->kind)) {
+    for (const auto& e : RangeOf(c)) out.push_back(e.row);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::vector<std::vector<uint32_t>> lists;
+  if (c.index->numeric()) {
+    for (double v : c.numbers) {
+      auto& l = lists.emplace_back();
+      for (const auto& e : c.index->Range(v, true, v, true)) l.push_back(e.row);
+    }
+  } else {
+    for (uint32_t t : c.terms) {
+      auto rows_of = c.index->Rows(t);
+      lists.emplace_back(rows_of.begin(), rows_of.end());
+    }
+  }
+  return Union(std::move(lists));
+}
+
+bool AllIndexed(const Compiled& c) {
+  if (!IsLeaf(c.node->kind)) {
+    return std::all_of(c.children.begin(), c.children.end(), AllIndexed);
+  }
+  return c.index != nullptr;
+}
+
+}  // namespace
+
+RowMatcher::RowMatcher(const Filter& filter, const PayloadIndex* index, uint64_t rows,
+                       MetadataFn metadata)
+    : root_(std::make_unique<Compiled>(Compile(filter.root(), index))),
+      rows_(rows),
+      metadata_(std::move(metadata)) {}
+RowMatcher::RowMatcher(RowMatcher&&) noexcept = default;
+RowMatcher& RowMatcher::operator=(RowMatcher&&) noexcept = default;
+RowMatcher::~RowMatcher() = default;
+
+bool RowMatcher::Matches(uint64_t row) const {
+  std::optional<json> parsed;
+  return Eval(*root_, row, metadata_, &parsed);
+}
+
+uint64_t RowMatcher::Estimate() const { return EstimateOf(*root_, rows_); }
+
+std::optional<std::vector<uint32_t>> RowMatcher::CandidateRows() const {
+  return CandidatesOf(*root_, rows_);
+}
+
+bool RowMatcher::FullyIndexed() const { return AllIndexed(*root_); }
+
+}  // namespace nearstore::filter
