@@ -103,15 +103,22 @@ std::vector<std::vector<Candidate>> FilteredSearch(const Snapshot& snapshot,
     const float* query = queries + q * dim;
     TopK top(k);
     for (const SourceFilter& f : prepared) {
+      const filter::RowMatcher& matcher = *f.matcher;
+      const RowSource& source = *f.source;
+      const index::AcceptFn accept = [&source, &matcher, seq](uint32_t node) {
+        return source.VisibleAt(node, seq) && matcher.Matches(node);
+      };
       if (f.walk == nullptr) {
-        ScanExact(f, /*all_rows=*/false, query, dim, metric, seq, &top);
+        if (f.candidates.has_value() && source.IsSealed()) {
+          // Few rows pass: measure those (on the codes, when the segment has them).
+          SearchSegmentRows(static_cast<const Segment&>(source), *f.candidates, query, metric,
+                            options, accept, &top);
+        } else {
+          ScanExact(f, /*all_rows=*/false, query, dim, metric, seq, &top);
+        }
         continue;
       }
       const Segment& segment = *f.walk;
-      const filter::RowMatcher& matcher = *f.matcher;
-      const index::AcceptFn accept = [&segment, &matcher, seq](uint32_t node) {
-        return segment.VisibleAt(node, seq) && matcher.Matches(node);
-      };
       TopK segment_top(k);
       if (SearchSegmentGraph(segment, query, metric, options, &accept, &segment_top) < k) {
         // The walk reached fewer than k passing rows: too few pass, or they are cut off

@@ -4,6 +4,7 @@
 
 #include "engine/segment.h"
 #include "index/hnsw.h"
+#include "index/hnsw_internal.h"
 
 namespace nearstore::engine {
 namespace {
@@ -14,6 +15,8 @@ struct Scratch {
   index::Sq8Query sq8;
   index::BinaryQuery binary;
   std::vector<index::Neighbor> found;
+  std::vector<float> estimates;                   // SearchSegmentRows
+  std::vector<std::pair<float, uint32_t>> order;  // likewise
 };
 
 // Walks `graph` on `codes` with `prepared` (a query of their kind), keeps the best k * rerank
@@ -35,7 +38,62 @@ size_t WalkCodesAndRerank(const Segment& segment, const Codes& codes, Query* pre
   return scratch->found.size();
 }
 
+// Measures `rows` with `dist`, then offers to `top` the accepted ones in order of estimate:
+// the first `keep` of them, re-ranked on the float vectors when `estimated`.
+template <class Dist>
+void MeasureAndOffer(const Segment& segment, std::span<const uint32_t> rows, const Dist& dist,
+                     bool estimated, const float* query, Metric metric, size_t keep,
+                     const index::AcceptFn& accept, Scratch* scratch, TopK* top) {
+  scratch->estimates.resize(rows.size());
+  dist.Many(rows.data(), rows.size(), scratch->estimates.data());
+  auto& order = scratch->order;
+  order.clear();
+  for (size_t i = 0; i < rows.size(); ++i) order.emplace_back(scratch->estimates[i], rows[i]);
+  const index::GraphMetric graph_metric = GraphMetricFor(metric);
+  const uint32_t dim = segment.view().dim();
+  size_t taken = 0;
+  // Sorted a window at a time: most searches stop within the first few k * rerank rows.
+  for (size_t begin = 0; begin < order.size() && taken < keep;) {
+    const size_t end = std::min(order.size(), begin + std::max<size_t>(4 * keep, 64));
+    std::nth_element(order.begin() + begin, order.begin() + (end - 1), order.end());
+    std::sort(order.begin() + begin, order.begin() + end);
+    for (size_t i = begin; i < end && taken < keep; ++i) {
+      const uint32_t row = order[i].second;
+      if (!accept(row)) continue;
+      ++taken;
+      const float ranking =
+          estimated ? index::RankingDistance(graph_metric, query, segment.Vector(row), dim)
+                    : order[i].first;
+      top->Push({UserDistance(metric, ranking), segment.Id(row), &segment, row});
+    }
+    begin = end;
+  }
+}
+
 }  // namespace
+
+void SearchSegmentRows(const Segment& segment, std::span<const uint32_t> rows, const float* query,
+                       Metric metric, const GraphSearchOptions& o, const index::AcceptFn& accept,
+                       TopK* top) {
+  thread_local Scratch scratch;
+  const index::GraphMetric graph_metric = GraphMetricFor(metric);
+  const size_t rerank_keep = o.k * std::max<size_t>(1, o.rerank);
+  if (const index::Sq8Codes* codes = segment.sq8_codes(); codes != nullptr) {
+    scratch.sq8.Prepare(*codes, query, graph_metric);
+    MeasureAndOffer(segment, rows, index::Sq8Distance{&scratch.sq8}, true, query, metric,
+                    rerank_keep, accept, &scratch, top);
+    return;
+  }
+  if (const index::BinaryCodes* codes = segment.binary_codes(); codes != nullptr) {
+    scratch.binary.Prepare(*codes, query, graph_metric);
+    MeasureAndOffer(segment, rows, index::BinaryDistance{&scratch.binary}, true, query, metric,
+                    rerank_keep, accept, &scratch, top);
+    return;
+  }
+  const index::FloatDistance dist{segment.view().vectors(), query, segment.view().dim(),
+                                  graph_metric};
+  MeasureAndOffer(segment, rows, dist, false, query, metric, o.k, accept, &scratch, top);
+}
 
 size_t SearchSegmentGraph(const Segment& segment, const float* query, Metric metric,
                           const GraphSearchOptions& o, const index::AcceptFn* accept, TopK* top) {

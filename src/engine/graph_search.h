@@ -10,6 +10,7 @@
 // recall holds after heavy deletes until compaction rebuilds the graph without those rows.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "engine/exact_search.h"
@@ -34,6 +35,14 @@ struct GraphSearchOptions {
 size_t SearchSegmentGraph(const Segment& segment, const float* query, Metric metric,
                           const GraphSearchOptions& options, const index::AcceptFn* accept,
                           TopK* top);
+
+// Offers to `top` the nearest of `rows` (rows of `segment`) that `accept` takes, with their
+// float distances. Measured like a walk measures: on the segment's codes when it has them
+// (the best k * rerank accepted estimates are then re-ranked on the float vectors), else on
+// the floats; `accept` is asked only of rows in order of their estimates, until enough pass.
+void SearchSegmentRows(const Segment& segment, std::span<const uint32_t> rows, const float* query,
+                       Metric metric, const GraphSearchOptions& options,
+                       const index::AcceptFn& accept, TopK* top);
 
 // For each of the nq queries (prepared as stored), the k closest visible rows, closest first.
 // Batches spread over `pool`.

@@ -154,12 +154,64 @@ bool ListsCandidates(const Compiled& c) {
   return IsRange(n.kind) && c.index->numeric();
 }
 
+// The range leaves of an AND that share a number index ({"n": {"$gte": a, "$lt": b}} parses
+// into two) are one interval of that index: estimated and listed together, not each alone.
+struct Interval {
+  const FieldIndex* index;
+  double lo = -std::numeric_limits<double>::infinity();
+  bool lo_inclusive = true;
+  double hi = std::numeric_limits<double>::infinity();
+  bool hi_inclusive = true;
+
+  void Narrow(Kind kind, double v) {
+    if ((kind == Kind::kGt && (v > lo || (v == lo && lo_inclusive))) ||
+        (kind == Kind::kGte && v > lo)) {
+      lo = v;
+      lo_inclusive = kind == Kind::kGte;
+    }
+    if ((kind == Kind::kLt && (v < hi || (v == hi && hi_inclusive))) ||
+        (kind == Kind::kLte && v < hi)) {
+      hi = v;
+      hi_inclusive = kind == Kind::kLte;
+    }
+  }
+  std::span<const FieldIndex::NumberRow> Entries() const {
+    return index->Range(lo, lo_inclusive, hi, hi_inclusive);
+  }
+};
+
+bool IsIndexedRange(const Compiled& c) { return IsRange(c.node->kind) && ListsCandidates(c); }
+
+std::vector<Interval> IntervalsOf(const Compiled& and_node) {
+  std::vector<Interval> out;
+  for (const auto& child : and_node.children) {
+    if (!IsIndexedRange(child)) continue;
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const Interval& i) { return i.index == child.index; });
+    if (it == out.end()) it = out.insert(out.end(), Interval{child.index});
+    it->Narrow(child.node->kind, child.node->values.front().get<double>());
+  }
+  return out;
+}
+
+std::vector<uint32_t> SortedRows(std::span<const FieldIndex::NumberRow> entries) {
+  std::vector<uint32_t> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back(e.row);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // Upper bound of the rows passing `c` (`rows` when unknown).
 uint64_t EstimateOf(const Compiled& c, uint64_t rows) {
   switch (c.node->kind) {
     case Kind::kAnd: {
       uint64_t best = rows;
-      for (const auto& child : c.children) best = std::min(best, EstimateOf(child, rows));
+      for (const auto& interval : IntervalsOf(c))
+        best = std::min<uint64_t>(best, interval.Entries().size());
+      for (const auto& child : c.children) {
+        if (!IsIndexedRange(child)) best = std::min(best, EstimateOf(child, rows));
+      }
       return best;
     }
     case Kind::kOr: {
@@ -191,16 +243,27 @@ std::vector<uint32_t> Union(std::vector<std::vector<uint32_t>> lists) {
 
 std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t rows) {
   switch (c.node->kind) {
-    case Kind::kAnd: {  // the smallest child that lists its candidates
+    case Kind::kAnd: {  // the smallest interval or child that lists its candidates
+      const std::vector<Interval> intervals = IntervalsOf(c);
+      const Interval* smallest_interval = nullptr;
       const Compiled* smallest = nullptr;
       uint64_t smallest_size = rows + 1;
+      for (const auto& interval : intervals) {
+        if (interval.Entries().size() < smallest_size) {
+          smallest_interval = &interval;
+          smallest_size = interval.Entries().size();
+        }
+      }
       for (const auto& child : c.children) {
+        if (IsIndexedRange(child)) continue;
         const uint64_t e = EstimateOf(child, rows);
         if (e < smallest_size && (e < rows || ListsCandidates(child))) {
           smallest = &child;
+          smallest_interval = nullptr;
           smallest_size = e;
         }
       }
+      if (smallest_interval != nullptr) return SortedRows(smallest_interval->Entries());
       if (smallest == nullptr) return std::nullopt;
       return CandidatesOf(*smallest, rows);
     }
@@ -218,11 +281,7 @@ std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t ro
   }
   if (!ListsCandidates(c)) return std::nullopt;
   std::vector<uint32_t> out;
-  if (IsRange(c.node->kind)) {
-    for (const auto& e : RangeOf(c)) out.push_back(e.row);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  if (IsRange(c.node->kind)) return SortedRows(RangeOf(c));
   std::vector<std::vector<uint32_t>> lists;
   if (c.index->numeric()) {
     for (double v : c.numbers) {
