@@ -31,15 +31,15 @@ float RowDistance(Metric metric, const float* query, const float* row, uint32_t 
 void ScanExact(const SourceFilter& f, bool all_rows, const float* query, uint32_t dim,
                Metric metric, uint64_t seq, TopK* top) {
   const RowSource& source = *f.source;
+  const bool listed = f.candidates.has_value() && !all_rows;
   auto consider = [&](uint64_t row) {
-    if (!source.VisibleAt(row, seq)) return;
     const float d = RowDistance(metric, query, source.Vector(row), dim);
     // The distance first: it is cheaper than the filter on rows without an index.
-    if (d > top->threshold() || !f.matcher->Matches(row)) return;
+    if (d > top->threshold() || !f.Passes(row, seq, listed)) return;
     top->Push({d, source.Id(row), &source, row});
   };
-  if (f.candidates.has_value() && !all_rows) {
-    for (uint32_t row : *f.candidates) consider(row);
+  if (listed) {
+    for (uint32_t row : f.candidates->rows) consider(row);
   } else {
     const uint64_t rows = source.NumRows();
     for (uint64_t row = 0; row < rows; ++row) consider(row);
@@ -58,7 +58,10 @@ std::vector<SourceFilter> PrepareFilter(const Snapshot& snapshot, const filter::
     f.source = source.get();
     const Segment* segment =
         source->IsSealed() ? static_cast<const Segment*>(source.get()) : nullptr;
-    if (segment != nullptr) f.payload = segment->payload();
+    if (segment != nullptr) {
+      f.payload = segment->payload();
+      f.all_visible = segment->MarkedRows() == 0 && segment->view().max_seq() <= snapshot.seq;
+    }
     const RowSource* s = source.get();
     f.matcher = std::make_unique<filter::RowMatcher>(
         filter, f.payload.get(), rows, [s](uint64_t row) { return s->Metadata(row); });
@@ -78,14 +81,15 @@ std::vector<SourceFilter> PrepareFilter(const Snapshot& snapshot, const filter::
 void ForEachMatch(const std::vector<SourceFilter>& prepared, uint64_t seq,
                   const std::function<void(const RowSource&, uint64_t)>& fn) {
   for (const SourceFilter& f : prepared) {
-    auto check = [&](uint64_t row) {
-      if (f.source->VisibleAt(row, seq) && f.matcher->Matches(row)) fn(*f.source, row);
-    };
     if (f.candidates.has_value()) {
-      for (uint32_t row : *f.candidates) check(row);
+      for (uint32_t row : f.candidates->rows) {
+        if (f.Passes(row, seq, true)) fn(*f.source, row);
+      }
     } else {
       const uint64_t rows = f.source->NumRows();
-      for (uint64_t row = 0; row < rows; ++row) check(row);
+      for (uint64_t row = 0; row < rows; ++row) {
+        if (f.Passes(row, seq, false)) fn(*f.source, row);
+      }
     }
   }
 }
@@ -103,22 +107,24 @@ std::vector<std::vector<Candidate>> FilteredSearch(const Snapshot& snapshot,
     const float* query = queries + q * dim;
     TopK top(k);
     for (const SourceFilter& f : prepared) {
-      const filter::RowMatcher& matcher = *f.matcher;
       const RowSource& source = *f.source;
-      const index::AcceptFn accept = [&source, &matcher, seq](uint32_t node) {
-        return source.VisibleAt(node, seq) && matcher.Matches(node);
-      };
       if (f.walk == nullptr) {
         if (f.candidates.has_value() && source.IsSealed()) {
           // Few rows pass: measure those (on the codes, when the segment has them).
-          SearchSegmentRows(static_cast<const Segment&>(source), *f.candidates, query, metric,
-                            options, accept, &top);
+          const index::AcceptFn listed = [&f, seq](uint32_t row) {
+            return f.Passes(row, seq, true);
+          };
+          SearchSegmentRows(static_cast<const Segment&>(source), f.candidates->rows, query, metric,
+                            options, listed, &top);
         } else {
           ScanExact(f, /*all_rows=*/false, query, dim, metric, seq, &top);
         }
         continue;
       }
       const Segment& segment = *f.walk;
+      const index::AcceptFn accept = [&f, seq](uint32_t node) {
+        return f.Passes(node, seq, false);
+      };
       TopK segment_top(k);
       if (SearchSegmentGraph(segment, query, metric, options, &accept, &segment_top) < k) {
         // The walk reached fewer than k passing rows: too few pass, or they are cut off

@@ -27,10 +27,20 @@ struct SourceFilter {
   const RowSource* source = nullptr;
   std::shared_ptr<const filter::PayloadIndex> payload;  // kept alive for the matcher
   std::unique_ptr<filter::RowMatcher> matcher;
-  // Rows that may pass, ascending (a superset), when the indexes narrow them; nullopt = all.
-  std::optional<std::vector<uint32_t>> candidates;
+  // Rows that may pass, when the indexes narrow them; nullopt = all.
+  std::optional<filter::RowMatcher::Candidates> candidates;
   // Set when the search plan is the graph walk of this segment.
   const Segment* walk = nullptr;
+  // Every row is visible at the snapshot (a segment with no row deleted or replaced, and none
+  // newer than the snapshot): no visibility check per row, which costs two cache misses.
+  bool all_visible = false;
+
+  // Whether `row` is visible at snapshot `seq` and passes; `listed` when the row was taken
+  // from `candidates` (exact candidates pass without asking the filter).
+  bool Passes(uint64_t row, uint64_t seq, bool listed) const {
+    if (!all_visible && !source->VisibleAt(row, seq)) return false;
+    return (listed && candidates->exact) || matcher->Matches(row);
+  }
 };
 
 // The plan of `filter` for each source of `snapshot`. With `plan_walks`, sealed segments with

@@ -194,11 +194,12 @@ std::vector<Interval> IntervalsOf(const Compiled& and_node) {
   return out;
 }
 
-std::vector<uint32_t> SortedRows(std::span<const FieldIndex::NumberRow> entries) {
+// The rows of number-index entries, in the entries' (value) order: sorting them would cost
+// more than the search over them (O(n log n) with a mispredicted branch per comparison).
+std::vector<uint32_t> RowsOf(std::span<const FieldIndex::NumberRow> entries) {
   std::vector<uint32_t> out;
   out.reserve(entries.size());
   for (const auto& e : entries) out.push_back(e.row);
-  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -233,21 +234,25 @@ uint64_t EstimateOf(const Compiled& c, uint64_t rows) {
   return sum;
 }
 
-std::vector<uint32_t> Union(std::vector<std::vector<uint32_t>> lists) {
-  std::vector<uint32_t> out;
-  for (const auto& l : lists) out.insert(out.end(), l.begin(), l.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+using Candidates = RowMatcher::Candidates;
+
+Candidates Union(std::vector<std::vector<uint32_t>> lists, bool exact) {
+  Candidates out;
+  out.exact = exact;
+  for (const auto& l : lists) out.rows.insert(out.rows.end(), l.begin(), l.end());
+  std::sort(out.rows.begin(), out.rows.end());
+  out.rows.erase(std::unique(out.rows.begin(), out.rows.end()), out.rows.end());
   return out;
 }
 
-std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t rows) {
+std::optional<Candidates> CandidatesOf(const Compiled& c, uint64_t rows) {
   switch (c.node->kind) {
     case Kind::kAnd: {  // the smallest interval or child that lists its candidates
       const std::vector<Interval> intervals = IntervalsOf(c);
       const Interval* smallest_interval = nullptr;
       const Compiled* smallest = nullptr;
       uint64_t smallest_size = rows + 1;
+      size_t in_intervals = 0;
       for (const auto& interval : intervals) {
         if (interval.Entries().size() < smallest_size) {
           smallest_interval = &interval;
@@ -255,7 +260,10 @@ std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t ro
         }
       }
       for (const auto& child : c.children) {
-        if (IsIndexedRange(child)) continue;
+        if (IsIndexedRange(child)) {
+          ++in_intervals;
+          continue;
+        }
         const uint64_t e = EstimateOf(child, rows);
         if (e < smallest_size && (e < rows || ListsCandidates(child))) {
           smallest = &child;
@@ -263,25 +271,34 @@ std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t ro
           smallest_size = e;
         }
       }
-      if (smallest_interval != nullptr) return SortedRows(smallest_interval->Entries());
+      // Exact only when nothing else is ANDed with what is listed.
+      if (smallest_interval != nullptr) {
+        return Candidates{RowsOf(smallest_interval->Entries()),
+                          intervals.size() == 1 && in_intervals == c.children.size()};
+      }
       if (smallest == nullptr) return std::nullopt;
-      return CandidatesOf(*smallest, rows);
+      auto listed = CandidatesOf(*smallest, rows);
+      if (listed.has_value()) listed->exact &= c.children.size() == 1;
+      return listed;
     }
     case Kind::kOr: {
       std::vector<std::vector<uint32_t>> lists;
+      bool exact = true;
       for (const auto& child : c.children) {
         auto l = CandidatesOf(child, rows);
         if (!l) return std::nullopt;
-        lists.push_back(std::move(*l));
+        exact &= l->exact;
+        lists.push_back(std::move(l->rows));
       }
-      return Union(std::move(lists));
+      return Union(std::move(lists), exact);
     }
     default:
       break;
   }
+  // One listed condition: its rows are exactly the passing ones (rows of another kind than
+  // the index's never pass a condition whose operands are all of the index's kind).
   if (!ListsCandidates(c)) return std::nullopt;
-  std::vector<uint32_t> out;
-  if (IsRange(c.node->kind)) return SortedRows(RangeOf(c));
+  if (IsRange(c.node->kind)) return Candidates{RowsOf(RangeOf(c)), true};
   std::vector<std::vector<uint32_t>> lists;
   if (c.index->numeric()) {
     for (double v : c.numbers) {
@@ -294,7 +311,7 @@ std::optional<std::vector<uint32_t>> CandidatesOf(const Compiled& c, uint64_t ro
       lists.emplace_back(rows_of.begin(), rows_of.end());
     }
   }
-  return Union(std::move(lists));
+  return Union(std::move(lists), true);
 }
 
 bool AllIndexed(const Compiled& c) {
@@ -322,7 +339,7 @@ bool RowMatcher::Matches(uint64_t row) const {
 
 uint64_t RowMatcher::Estimate() const { return EstimateOf(*root_, rows_); }
 
-std::optional<std::vector<uint32_t>> RowMatcher::CandidateRows() const {
+std::optional<RowMatcher::Candidates> RowMatcher::CandidateRows() const {
   return CandidatesOf(*root_, rows_);
 }
 

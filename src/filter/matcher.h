@@ -36,9 +36,15 @@ class RowMatcher {
   bool Matches(uint64_t row) const;
   // An upper bound of the rows that pass, from the indexes (all rows when they cannot tell).
   uint64_t Estimate() const;
-  // The rows that may pass, ascending (a superset: check each with Matches), when the indexes
-  // can narrow them down; nullopt when they cannot (every row may pass).
-  std::optional<std::vector<uint32_t>> CandidateRows() const;
+  // The rows that may pass (each once, in no set order), when the indexes narrow them; nullopt when
+  // they cannot (every row may pass). `exact` when they are exactly the passing rows (the
+  // filter is one indexed condition, an interval of one number index, or an $or of such):
+  // then Matches need not be asked of them.
+  struct Candidates {
+    std::vector<uint32_t> rows;
+    bool exact = false;
+  };
+  std::optional<Candidates> CandidateRows() const;
   // Whether the filter reads no metadata for rows whose indexed fields are of the index's
   // kind: every condition is on an indexed field. (Matching is then O(1) per row.)
   bool FullyIndexed() const;
