@@ -164,8 +164,9 @@ struct CollectionInfo {
   // and mapped segments) and graphs. Mapped bytes count whether or not they are paged in now.
   uint64_t vector_bytes = 0;
   uint64_t graph_bytes = 0;
-  uint64_t code_bytes = 0;    // quantized codes (with their ranges and norms)
-  uint64_t indexed_rows = 0;  // rows of sealed segments that carry a graph
+  uint64_t code_bytes = 0;           // quantized codes (with their ranges and norms)
+  uint64_t indexed_rows = 0;         // rows of sealed segments that carry a graph
+  uint64_t payload_index_bytes = 0;  // payload indexes (RAM only: rebuilt when opened)
 };
 
 }  // namespace nearstore

@@ -113,6 +113,7 @@ nb::dict InfoDict(const CollectionInfo& i) {
   d["graph_bytes"] = i.graph_bytes;
   d["code_bytes"] = i.code_bytes;
   d["indexed_rows"] = i.indexed_rows;
+  d["payload_index_bytes"] = i.payload_index_bytes;
   return d;
 }
 

@@ -203,6 +203,7 @@ CollectionInfo CollectionImpl::Info() const {
         info.indexed_rows += s->NumRows();
       }
       info.code_bytes += segment.code_bytes();
+      if (auto payload = segment.payload()) info.payload_index_bytes += payload->memory_bytes();
     } else {
       info.memtable_rows += s->NumRows();
     }

@@ -96,9 +96,12 @@ def test_filtered_search_against_brute_force(tmp_path, data, quantization):
     fill(col, data)
     assert col.info()["segments"] == 3
     check_filtered(col, data, "no index")
+    assert col.info()["payload_index_bytes"] == 0
     col.create_index("cat", "keyword")
     col.create_index("n", "int")
     col.create_index("flag", "bool")
+    # per sealed row: a tag and a term or number per field, plus the inverted lists
+    assert 3000 * 20 < col.info()["payload_index_bytes"] < 3000 * 80
     check_filtered(col, data, "indexed")
     col.compact()
     check_filtered(col, data, "compacted")
