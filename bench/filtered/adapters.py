@@ -75,7 +75,12 @@ class _MaskCache:
 
 class Nearstore(FilteredEngine):
     """nearstore HNSW (SQ8 codes unless quantization says otherwise), metadata as JSON with a
-    keyword index on each category and an int index on num; filters in nearstore's language."""
+    keyword index on each category and an int index on num; filters in nearstore's language.
+
+    With quantization the sweep also goes over `rerank` (1, 2 and the default 4), nearstore's
+    documented per-search knob, as LanceDB's is swept over refine_factor: a filtered walk pays
+    for every candidate it keeps (it passes ~1/selectivity nodes to find each), so the depth of
+    re-ranking matters there more than unfiltered."""
 
     name = "nearstore-hnsw-sq8"
     package = "nearstore"
@@ -105,9 +110,16 @@ class Nearstore(FilteredEngine):
             self._col.create_index(field, "keyword")
         self._col.create_index("num", "int")
         self._ef = 0
+        self._rerank = 0
+
+    def knobs(self) -> list[dict[str, Any]]:
+        if self.quantization == "none":
+            return super().knobs()
+        return [{"ef": e, "rerank": r} for e in ef_sweep() for r in (1, 2, 4)]
 
     def set_knob(self, knob: dict[str, Any]) -> None:
         self._ef = knob["ef"]
+        self._rerank = knob.get("rerank", 0)
 
     @staticmethod
     def _filter(spec: Optional[FilterSpec]) -> Optional[dict[str, Any]]:
@@ -119,7 +131,8 @@ class Nearstore(FilteredEngine):
 
     def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
         hits = self._col.search(
-            query, k, ef=self._ef, with_metadata=False, filter=self._filter(spec)
+            query, k, ef=self._ef, rerank=self._rerank, with_metadata=False,
+            filter=self._filter(spec),
         )
         return np.fromiter((int(h.id) for h in hits), dtype=np.int64, count=len(hits))
 

@@ -113,7 +113,7 @@ def best_qps(points: list[dict[str, Any]], target: float) -> tuple[float, Any]:
     if not ok:
         return 0.0, None
     p = max(ok, key=lambda p: p["qps"])
-    return p["qps"], p["knob"].get("ef")
+    return p["qps"], ", ".join(f"{k} {v}" for k, v in p["knob"].items())
 
 
 def report(results: list[dict[str, Any]], cases: list[str]) -> str:
@@ -121,12 +121,12 @@ def report(results: list[dict[str, Any]], cases: list[str]) -> str:
         f"# Filtered search: WordNet ({DATASET.name}), k={K}, one thread, M={16}, "
         "ef_construction=200",
         "",
-        "QPS at the fastest ef reaching recall@10 >= 0.95 (- : never reached; max recall in "
-        "brackets), then the best recall any ef reached.",
+        "QPS at the fastest sweep point reaching recall@10 >= 0.95 (-: none did), the point, "
+        "and the best recall any point reached.",
         "",
     ]
     for case in cases:
-        lines += [f"## {case}", "", "| engine | QPS @ 0.95 | ef | max recall | build s |",
+        lines += [f"## {case}", "", "| engine | QPS @ 0.95 | at | max recall | build s |",
                   "|---|---|---|---|---|"]
         rows = []
         for r in results:

@@ -166,6 +166,8 @@ class CollectionImpl final : public Collection,
   // Builds `segment`'s payload indexes for the collection's indexed fields.
   // REQUIRES: payload_mu_ held (so that no index is created or dropped meanwhile).
   Status IndexPayload(const Segment& segment) const;
+  // IndexPayload of every sealed segment of the current version. REQUIRES: payload_mu_ held.
+  Status IndexSealedSegments() const;
 
   // --- recovery (collection_recovery.cc)
   Status LoadSegments(const storage::CollectionEntry& entry);

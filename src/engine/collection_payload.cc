@@ -27,9 +27,20 @@ Status CollectionImpl::IndexPayload(const Segment& segment) const {
   return Status::Ok();
 }
 
+Status CollectionImpl::IndexSealedSegments() const {
+  const Snapshot snapshot = TakeSnapshot();
+  for (const auto& source : snapshot.version->sources) {
+    if (source->IsSealed()) {
+      NEARSTORE_RETURN_IF_ERROR(IndexPayload(static_cast<const Segment&>(*source)));
+    }
+  }
+  return Status::Ok();
+}
+
 Status CollectionImpl::CreatePayloadIndex(std::string_view field, PayloadIndexKind kind) {
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   NEARSTORE_RETURN_IF_ERROR(ValidateFieldPath(field));
+  // A value outside the enum (a cast) is named "unknown", which the parser refuses.
   NEARSTORE_RETURN_IF_ERROR(ParsePayloadIndexKind(PayloadIndexKindName(kind)).status());
   std::lock_guard payload(payload_mu_);
   for (const auto& f : payload_fields_) {
@@ -50,13 +61,7 @@ Status CollectionImpl::CreatePayloadIndex(std::string_view field, PayloadIndexKi
   }));
   payload_fields_.push_back(info);
   // Segments sealed from now on build it under payload_mu_; the ones in place get it here.
-  const Snapshot snapshot = TakeSnapshot();
-  for (const auto& source : snapshot.version->sources) {
-    if (source->IsSealed()) {
-      NEARSTORE_RETURN_IF_ERROR(IndexPayload(static_cast<const Segment&>(*source)));
-    }
-  }
-  return Status::Ok();
+  return IndexSealedSegments();
 }
 
 Result<bool> CollectionImpl::DropPayloadIndex(std::string_view field) {
@@ -70,12 +75,7 @@ Result<bool> CollectionImpl::DropPayloadIndex(std::string_view field) {
                   [&](const storage::PayloadIndexEntry& p) { return p.field == field; });
   }));
   payload_fields_.erase(it);
-  const Snapshot snapshot = TakeSnapshot();
-  for (const auto& source : snapshot.version->sources) {
-    if (source->IsSealed()) {
-      NEARSTORE_RETURN_IF_ERROR(IndexPayload(static_cast<const Segment&>(*source)));
-    }
-  }
+  NEARSTORE_RETURN_IF_ERROR(IndexSealedSegments());
   return true;
 }
 

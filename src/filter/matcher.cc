@@ -236,9 +236,14 @@ uint64_t EstimateOf(const Compiled& c, uint64_t rows) {
 
 using Candidates = RowMatcher::Candidates;
 
+// The rows of every list, each once. Each list holds a row at most once.
 Candidates Union(std::vector<std::vector<uint32_t>> lists, bool exact) {
   Candidates out;
   out.exact = exact;
+  if (lists.size() == 1) {
+    out.rows = std::move(lists.front());
+    return out;
+  }
   for (const auto& l : lists) out.rows.insert(out.rows.end(), l.begin(), l.end());
   std::sort(out.rows.begin(), out.rows.end());
   out.rows.erase(std::unique(out.rows.begin(), out.rows.end()), out.rows.end());
