@@ -37,7 +37,11 @@ from engine import package_version  # noqa: E402
 K = 10
 ROUNDS = 2
 STOP_RECALL = 0.995
-DATASET = datasets.DatasetSpec("wordnet", 0, 384, 1000, "cosine")
+DATASETS = {
+    "wordnet": datasets.DatasetSpec("wordnet", 0, 384, 1000, "cosine"),
+    # seconds, no model: that the harness works (tests/python/test_bench_filtered.py)
+    "smoke": datasets.DatasetSpec("clustered", 2000, 64, 50, "cosine"),
+}
 
 
 def recall(found: np.ndarray, truth_ids: np.ndarray, truth_dist: np.ndarray, base, query) -> float:
@@ -53,7 +57,7 @@ def recall(found: np.ndarray, truth_ids: np.ndarray, truth_dist: np.ndarray, bas
 
 
 def worker(args: argparse.Namespace) -> None:
-    ds = datasets.load(DATASET, mmap=False)
+    ds = datasets.load(DATASETS[args.dataset], Path(args.cache), mmap=False)
     base, queries = ds.base, ds.queries[: args.queries]
     meta = filtered_data.metadata(len(base))
     cls = engine_class(args.engine)
@@ -116,10 +120,9 @@ def best_qps(points: list[dict[str, Any]], target: float) -> tuple[float, Any]:
     return p["qps"], ", ".join(f"{k} {v}" for k, v in p["knob"].items())
 
 
-def report(results: list[dict[str, Any]], cases: list[str]) -> str:
+def report(results: list[dict[str, Any]], cases: list[str], dataset: str) -> str:
     lines = [
-        f"# Filtered search: WordNet ({DATASET.name}), k={K}, one thread, M={16}, "
-        "ef_construction=200",
+        f"# Filtered search: {dataset}, k={K}, one thread, M=16, ef_construction=200",
         "",
         "QPS at the fastest sweep point reaching recall@10 >= 0.95 (-: none did), the point, "
         "and the best recall any point reached.",
@@ -150,6 +153,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=4.0, help="time cap of one sweep point")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dataset", choices=sorted(DATASETS), default="wordnet")
+    ap.add_argument("--cache", default=str(datasets.DEFAULT_CACHE), help="datasets' directory")
     ap.add_argument("--out", default="bench-filtered-results")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -158,7 +163,7 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    datasets.ensure(DATASET)
+    datasets.ensure(DATASETS[args.dataset], Path(args.cache))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -168,7 +173,8 @@ def main() -> None:
         file = out / f"{name}.json"
         cmd = [sys.executable, __file__, "--worker", "--engine", name, "--out", str(file),
                "--cases", args.cases, "--queries", str(args.queries),
-               "--seconds", str(args.seconds), "--threads", str(args.threads)]
+               "--seconds", str(args.seconds), "--threads", str(args.threads),
+               "--dataset", args.dataset, "--cache", args.cache]
         if args.workdir:
             cmd += ["--workdir", args.workdir]
         done = subprocess.run(cmd)
@@ -177,7 +183,7 @@ def main() -> None:
             results.append({"engine": name, "error": f"exit {done.returncode}"})
             continue
         results.append(json.loads(file.read_text()))
-    text = report(results, args.cases.split(","))
+    text = report(results, args.cases.split(","), DATASETS[args.dataset].name)
     (out / "report.md").write_text(text)
     print(text)
 
