@@ -60,6 +60,10 @@ Result<DatabaseSummary> FromManifest(const std::string& path, std::string lock_m
     c.metric = entry.metric;
     c.index = entry.index.kind;
     c.segments = entry.segments.size();
+    for (const auto& p : entry.payload_indexes) {
+      auto kind = ParsePayloadIndexKind(p.kind);
+      if (kind.ok()) c.payload_indexes.push_back({p.field, *kind});
+    }
     const std::string cdir = JoinPath(path, entry.dir);
     for (const auto& s : entry.segments) {
       c.segment_rows += s.rows;
@@ -155,6 +159,8 @@ Result<DatabaseSummary> GatherInfo(const std::string& path) {
     c.segment_rows = info.segment_rows;
     c.memtable_rows = info.memtable_rows;
     c.disk_bytes = info.disk_bytes;
+    auto collection = (*db)->GetCollection(info.name);
+    if (collection.ok()) c.payload_indexes = (*collection)->ListPayloadIndexes();
     out.collections.push_back(std::move(c));
   }
   NEARSTORE_RETURN_IF_ERROR((*db)->Close());
@@ -199,12 +205,24 @@ std::string FormatInfo(const DatabaseSummary& s) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }
+  for (const auto& c : s.collections) {
+    if (c.payload_indexes.empty()) continue;
+    out += "payload indexes of '" + c.name + "':";
+    for (const auto& p : c.payload_indexes) {
+      out += " " + p.field + " (" + PayloadIndexKindName(p.kind) + ")";
+    }
+    out += "\n";
+  }
   return out;
 }
 
 std::string InfoToJson(const DatabaseSummary& s) {
   nlohmann::json collections = nlohmann::json::array();
   for (const auto& c : s.collections) {
+    nlohmann::json payload_indexes = nlohmann::json::array();
+    for (const auto& p : c.payload_indexes) {
+      payload_indexes.push_back({{"field", p.field}, {"kind", PayloadIndexKindName(p.kind)}});
+    }
     collections.push_back({{"name", c.name},
                            {"dim", c.dim},
                            {"metric", c.metric},
@@ -213,7 +231,8 @@ std::string InfoToJson(const DatabaseSummary& s) {
                            {"segments", c.segments},
                            {"segment_rows", c.segment_rows},
                            {"memtable_rows", JsonNum(c.memtable_rows)},
-                           {"disk_bytes", c.disk_bytes}});
+                           {"disk_bytes", c.disk_bytes},
+                           {"payload_indexes", payload_indexes}});
   }
   const Totals t = Sum(s);
   nlohmann::json doc = {

@@ -1,5 +1,5 @@
 // GatherInfo: what `nearstore info` shows about a database directory: its collections with
-// their dimension, metric, live count, segments, rows and bytes on disk.
+// their dimension, metric, live count, segments, rows, bytes on disk and payload indexes.
 //
 // It opens the database (Database::Open, which takes the write lock and runs recovery: a
 // torn log tail is trimmed, leftovers are removed, replayed rows are sealed in the
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nearstore/status.h"
+#include "nearstore/types.h"
 
 namespace nearstore::cli {
 
@@ -31,7 +32,8 @@ struct CollectionSummary {
   // Rows not yet sealed, deleted ones included. Without opening: the rows written by the logs
   // after the last seal; unknown when a log cannot be parsed.
   std::optional<uint64_t> memtable_rows;
-  uint64_t disk_bytes = 0;  // segment and log files
+  uint64_t disk_bytes = 0;                        // segment and log files
+  std::vector<PayloadIndexInfo> payload_indexes;  // as defined (docs/FILTERS.md)
 };
 
 struct DatabaseSummary {

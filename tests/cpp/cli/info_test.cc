@@ -14,9 +14,21 @@ namespace {
 using testing::BuildDatabase;
 using testing::TempDir;
 
+// Adds payload indexes to the "docs" collection of a database built by BuildDatabase.
+void IndexDocs(const std::string& path) {
+  auto db = Database::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto docs = (*db)->GetCollection("docs");
+  ASSERT_TRUE(docs.ok());
+  ASSERT_TRUE((*docs)->CreatePayloadIndex("lang", PayloadIndexKind::kKeyword).ok());
+  ASSERT_TRUE((*docs)->CreatePayloadIndex("meta.year", PayloadIndexKind::kInt).ok());
+  ASSERT_TRUE((*db)->Close().ok());
+}
+
 TEST(InfoTest, OpensAndCounts) {
   TempDir tmp("info_open");
   BuildDatabase(tmp.path());
+  IndexDocs(tmp.path());
   auto summary = GatherInfo(tmp.path());
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_TRUE(summary->opened);
@@ -43,17 +55,24 @@ TEST(InfoTest, OpensAndCounts) {
   EXPECT_NE(text.find("docs"), std::string::npos) << text;
   EXPECT_NE(text.find("total"), std::string::npos) << text;
   EXPECT_EQ(text.find("locked"), std::string::npos) << text;
+  EXPECT_NE(text.find("payload indexes of 'docs': lang (keyword) meta.year (int)"),
+            std::string::npos)
+      << text;
 
   auto json = nlohmann::json::parse(InfoToJson(*summary));
   EXPECT_EQ(json["opened"], true);
   EXPECT_EQ(json["collections"][0]["live"], 109);
   EXPECT_EQ(json["total"]["live"], 109);
   EXPECT_TRUE(json["lock_message"].is_null());
+  EXPECT_EQ(json["collections"][0]["payload_indexes"][1]["field"], "meta.year");
+  EXPECT_EQ(json["collections"][0]["payload_indexes"][1]["kind"], "int");
+  EXPECT_TRUE(json["collections"][1]["payload_indexes"].empty());
 }
 
 TEST(InfoTest, LockedDatabaseFallsBackToTheManifest) {
   TempDir tmp("info_locked");
   BuildDatabase(tmp.path());
+  IndexDocs(tmp.path());
   // Another holder of the lock (flock conflicts between open files, even in one process).
   auto db = Database::Open(tmp.path());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -81,6 +100,7 @@ TEST(InfoTest, LockedDatabaseFallsBackToTheManifest) {
   EXPECT_EQ(json["opened"], false);
   EXPECT_TRUE(json["collections"][0]["live"].is_null());
   EXPECT_EQ(json["collections"][0]["memtable_rows"], 2);
+  EXPECT_EQ(json["collections"][0]["payload_indexes"][0]["field"], "lang");
 }
 
 TEST(InfoTest, NotADatabaseIsRefusedAndNothingIsCreated) {
