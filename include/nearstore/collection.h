@@ -66,8 +66,9 @@ class Collection {
   // InvalidArgument for a bad filter.
   [[nodiscard]] virtual Result<uint64_t> CountWhere(std::string_view filter) const = 0;
   // Deletes, in one atomic write, the points that pass `filter` when the call starts, and
-  // returns how many it deleted. A bad filter (or "", which would delete everything: use
-  // "{}" for that) is refused and nothing changes.
+  // returns how many it deleted; a point written again meanwhile is left alone (its new
+  // version was not judged). A bad filter (or "", which would delete everything: use "{}"
+  // for that) is refused and nothing changes.
   [[nodiscard]] virtual Result<uint64_t> DeleteWhere(std::string_view filter) = 0;
 
   // Payload indexes (docs/FILTERS.md, "Payload indexes"): filters on an indexed field are

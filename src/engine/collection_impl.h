@@ -26,6 +26,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_set>
 
 #include "engine/background.h"
 #include "engine/exact_search.h"
@@ -129,6 +130,10 @@ class CollectionImpl final : public Collection,
   Status CheckOpen() const;
   Status Submit(WriteOp* op, std::vector<bool>* existed);
   Status LeadGroup(std::unique_lock<std::mutex>& lock);
+  // Removes from the conditional delete `op` (WriteOp::if_seq) the ids whose live version is
+  // not the expected one, or that an op ahead of it in the group writes (`written`, which
+  // gains this op's ids). REQUIRES: the caller leads the group, before it logs.
+  void DropChangedIds(WriteOp* op, std::unordered_set<std::string_view>* written) const;
   // Makes sure the active memtable has room for `rows` more rows, freezing it if needed.
   // REQUIRES: the caller is the leader (or recovery).
   Status EnsureRoom(size_t rows, bool replaying, uint64_t replay_file);

@@ -140,14 +140,41 @@ Result<uint64_t> CollectionImpl::DeleteWhere(std::string_view filter_text) {
         "delete by filter needs a filter; pass {} to delete every point");
   }
   NEARSTORE_ASSIGN_OR_RETURN(filter::Filter filter, filter::Filter::Parse(filter_text));
-  // The ids passing at a snapshot, then one delete of them all: a point written meanwhile is
-  // judged by the version the snapshot saw.
+  // The versions passing at a snapshot, then one delete of those versions: a point written
+  // again meanwhile is left alone (its new version was not judged), see WriteOp::if_seq.
   const Snapshot snapshot = TakeSnapshot();
-  std::vector<std::string> ids;
+  WriteOp op;
+  op.type = OpType::kDelete;
   ForEachMatch(PrepareFilter(snapshot, filter, /*plan_walks=*/false), snapshot.seq,
-               [&](const RowSource& source, uint64_t row) { ids.emplace_back(source.Id(row)); });
-  NEARSTORE_ASSIGN_OR_RETURN(std::vector<bool> existed, DeleteMany(ids));
+               [&](const RowSource& source, uint64_t row) {
+                 op.ids.emplace_back(source.Id(row));
+                 op.if_seq.push_back(source.Seq(row));
+               });
+  if (op.ids.empty()) return uint64_t{0};
+  std::vector<bool> existed;
+  NEARSTORE_RETURN_IF_ERROR(Submit(&op, &existed));
   return static_cast<uint64_t>(std::count(existed.begin(), existed.end(), true));
+}
+
+void CollectionImpl::DropChangedIds(WriteOp* op,
+                                    std::unordered_set<std::string_view>* written) const {
+  if (op->if_seq.empty()) {
+    written->insert(op->ids.begin(), op->ids.end());
+    return;
+  }
+  std::vector<std::string> kept;
+  {
+    std::shared_lock state(state_mu_);  // the sealer may repoint entries meanwhile
+    for (size_t i = 0; i < op->ids.size(); ++i) {
+      if (written->count(op->ids[i]) > 0) continue;
+      auto it = index_.find(op->ids[i]);
+      if (it == index_.end() || it->second.source->Seq(it->second.row) != op->if_seq[i]) continue;
+      kept.push_back(std::move(op->ids[i]));
+    }
+  }
+  op->ids = std::move(kept);
+  op->if_seq.clear();
+  written->insert(op->ids.begin(), op->ids.end());
 }
 
 Status CollectionImpl::Submit(WriteOp* op, std::vector<bool>* existed) {
@@ -196,7 +223,9 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
   if (status.ok() && group.front()->op != nullptr) {
     std::string records;
     std::string payload;
+    std::unordered_set<std::string_view> written;  // ids written by the group's ops so far
     for (PendingWrite* w : group) {
+      DropChangedIds(w->op, &written);
       w->op->seq = next_seq_++;
       payload.clear();
       EncodeWriteOp(*w->op, dim_, &payload);

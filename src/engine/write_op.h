@@ -27,6 +27,11 @@ struct WriteOp {
   std::vector<std::string> metadata;
   bool has_vector = false;    // kUpdate only
   bool has_metadata = false;  // kUpdate only
+  // kDelete only, never logged: when set (one per id), ids[i] is deleted only if its live
+  // version was written at sequence number if_seq[i]. The group-commit leader drops the other
+  // ids before it logs the op (see CollectionImpl::DropChangedIds), so the log holds exactly
+  // the deletes made, and replay needs no condition.
+  std::vector<uint64_t> if_seq;
 
   // Rows this op may append to a memtable (an upper bound).
   size_t MaxNewRows() const { return type == OpType::kDelete ? 0 : ids.size(); }

@@ -5,7 +5,10 @@
 // memtable; count, scroll and delete by filter; indexes kept by seal, compaction and reopen.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "clustered_data.h"
 #include "filter/filter.h"
@@ -260,6 +263,37 @@ TEST_F(FilteredReadsTest, DeleteWhereDeletesThePassingPointsAndRefusalsChangeNot
   for (const auto& id : doomed) EXPECT_FALSE(col_->Get(id)->has_value()) << id;
   auto rest = col_->CountWhere("{}");
   EXPECT_EQ(*rest, metadata_.size());
+}
+
+// A delete by filter deletes the versions it judged: a point rewritten meanwhile so that it
+// no longer passes survives. A writer flips one point between failing and passing versions
+// and, after each write of a failing version, expects the point to be there; deleters delete
+// the passing version over and over.
+TEST_F(FilteredReadsTest, DeleteWhereNeverDeletesAVersionItDidNotJudge) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> deleters;
+  for (int t = 0; t < 2; ++t) {
+    deleters.emplace_back([&] {
+      while (!stop.load()) {
+        auto r = col_->DeleteWhere(R"({"v": 1})");
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+      }
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  int rounds = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(col_->Upsert(Point{"flip", {1, 2, 3, 4}, R"({"v": 1})"}).ok());
+    ASSERT_TRUE(col_->Upsert(Point{"flip", {1, 2, 3, 4}, R"({"v": 2})"}).ok());
+    auto got = col_->Get("flip");
+    ASSERT_TRUE(got.ok());
+    ASSERT_TRUE(got->has_value()) << "a delete of {v: 1} removed the {v: 2} version, round "
+                                  << rounds;
+    ++rounds;
+  }
+  stop = true;
+  for (auto& t : deleters) t.join();
+  EXPECT_GT(rounds, 10);
 }
 
 TEST_F(FilteredReadsTest, PayloadIndexDefinitionsAreCheckedAndListed) {
