@@ -319,13 +319,6 @@ std::optional<Candidates> CandidatesOf(const Compiled& c, uint64_t rows) {
   return Union(std::move(lists), true);
 }
 
-bool AllIndexed(const Compiled& c) {
-  if (!IsLeaf(c.node->kind)) {
-    return std::all_of(c.children.begin(), c.children.end(), AllIndexed);
-  }
-  return c.index != nullptr;
-}
-
 }  // namespace
 
 RowMatcher::RowMatcher(const Filter& filter, const PayloadIndex* index, uint64_t rows,
@@ -347,7 +340,5 @@ uint64_t RowMatcher::Estimate() const { return EstimateOf(*root_, rows_); }
 std::optional<RowMatcher::Candidates> RowMatcher::CandidateRows() const {
   return CandidatesOf(*root_, rows_);
 }
-
-bool RowMatcher::FullyIndexed() const { return AllIndexed(*root_); }
 
 }  // namespace nearstore::filter

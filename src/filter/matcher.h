@@ -45,9 +45,6 @@ class RowMatcher {
     bool exact = false;
   };
   std::optional<Candidates> CandidateRows() const;
-  // Whether the filter reads no metadata for rows whose indexed fields are of the index's
-  // kind: every condition is on an indexed field. (Matching is then O(1) per row.)
-  bool FullyIndexed() const;
 
   struct Compiled;  // matcher.cc
 

@@ -57,7 +57,6 @@ std::span<const FieldIndex::NumberRow> FieldIndex::Range(double lo, bool lo_incl
 void FieldIndex::Add(uint32_t row, const json& metadata) {
   const json* value = Lookup(metadata, path_);
   if (value == nullptr) return;  // tags_ start as kMissing
-  ++present_;
   if (!HoldsKind(*value)) {
     tags_[row] = static_cast<uint8_t>(Tag::kOther);
     return;

@@ -57,8 +57,6 @@ class FieldIndex {
   // Numbers: the entries with lo <(=) value <(=) hi, sorted by value.
   std::span<const NumberRow> Range(double lo, bool lo_inclusive, double hi,
                                    bool hi_inclusive) const;
-  // Rows whose field is present (of any kind).
-  uint64_t present_rows() const { return present_; }
   uint64_t memory_bytes() const;
 
   // Building: rows in ascending order, then Finish once.
@@ -74,7 +72,6 @@ class FieldIndex {
   std::unordered_map<std::string, uint32_t> term_ids_;  // keyword
   std::vector<std::vector<uint32_t>> postings_;         // per term, ascending rows
   std::vector<NumberRow> sorted_;                       // numbers, by value then row
-  uint64_t present_ = 0;
 };
 
 class PayloadIndex {
