@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "engine/segment.h"
 #include "engine/write_op.h"
 #include "nearstore/types.h"
 #include "storage/manifest.h"
@@ -91,22 +92,19 @@ class Verifier {
 std::optional<Verifier::SegmentFacts> Verifier::ParseSegment(const std::string& rel,
                                                              Finding* finding,
                                                              std::string* detail) {
-  const std::string path = JoinPath(dir_, rel);
-  auto file = env_->MapFile(path);
-  if (!file.ok()) {
+  // Opened as the engine opens it: every checksum, and the graph, codes and payload indexes
+  // viewed and validated (a section can pass its checksum and still be inconsistent).
+  auto segment = engine::Segment::Open(env_, dir_, rel, /*verify_checksums=*/true);
+  if (!segment.ok()) {
     *finding = Finding::kDamaged;
-    *detail = file.status().message();
-    return std::nullopt;
-  }
-  auto view = storage::SegmentView::Parse((*file)->data(), path, /*verify_checksums=*/true);
-  if (!view.ok()) {
-    *finding = Finding::kDamaged;
-    *detail = view.status().message();
+    *detail = segment.status().message();
     return std::nullopt;
   }
   *finding = Finding::kOk;
-  return SegmentFacts{view->dim(),     view->metric(),  view->rows(),          view->tombstones(),
-                      view->min_seq(), view->max_seq(), (*file)->data().size()};
+  const storage::SegmentView& view = (*segment)->view();
+  return SegmentFacts{
+      view.dim(),     view.metric(),           view.rows(), view.tombstones(), view.min_seq(),
+      view.max_seq(), (*segment)->size_bytes()};
 }
 
 bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {

@@ -168,7 +168,11 @@ class CollectionImpl final : public Collection,
   Result<IndexSections> BuildIndex(const float* vectors, uint64_t rows) const;
 
   // --- payload indexes (collection_payload.cc)
-  // Builds `segment`'s payload indexes for the collection's indexed fields.
+  // The payload index section of a segment file of rows with `metadata`, for the indexed
+  // fields at this moment (an index created meanwhile is built when the segment is opened).
+  Result<std::string> EncodePayloadSection(std::span<const std::string_view> metadata) const;
+  // Sets `segment`'s payload indexes for the collection's indexed fields: those its file
+  // holds, the others built from its metadata.
   // REQUIRES: payload_mu_ held (so that no index is created or dropped meanwhile).
   Status IndexPayload(const Segment& segment) const;
   // IndexPayload of every sealed segment of the current version. REQUIRES: payload_mu_ held.

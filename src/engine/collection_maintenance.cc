@@ -20,8 +20,8 @@ struct ColumnBuilder {
     metadata.push_back(s.Metadata(row));
   }
   // The index sections are borrowed like the rest.
-  storage::SegmentColumns Columns(Metric metric, std::string_view graph,
-                                  std::string_view codes) const {
+  storage::SegmentColumns Columns(Metric metric, std::string_view graph, std::string_view codes,
+                                  std::string_view payload) const {
     storage::SegmentColumns c;
     c.dim = dim;
     c.metric = static_cast<uint32_t>(metric);
@@ -33,6 +33,7 @@ struct ColumnBuilder {
     c.tombstone_ids = tombstone_ids;
     c.graph = graph;
     c.codes = codes;
+    c.payload = payload;
     return c;
   }
   uint32_t dim;
@@ -161,10 +162,11 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   }
   // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
   NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections, BuildIndex(b.vectors.data(), rows));
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(
-      WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
+      file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto segment,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
   // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
@@ -258,10 +260,11 @@ Status CollectionImpl::CompactNow() {
   }
   NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections,
                              BuildIndex(b.vectors.data(), origin.size()));
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
   const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(
-      WriteSegmentFile(file_name, b.Columns(metric_, sections.graph, sections.codes), &size_bytes));
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
+      file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));
   NEARSTORE_ASSIGN_OR_RETURN(auto output,
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
   std::unique_lock payload(payload_mu_);  // as in SealOne

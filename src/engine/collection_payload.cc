@@ -1,10 +1,13 @@
 // Payload indexes of CollectionImpl: their definitions (in the MANIFEST), and the per-segment
-// indexes built from each sealed segment's metadata (filter/payload_index.h). Rows not yet
-// sealed have no index: filters read their metadata.
+// indexes (filter/payload_index.h). A segment file holds the indexes defined when it was
+// written; those created since are built from its metadata when it is opened or the index is
+// created, until compaction writes them. Rows not yet sealed have no index: filters read their
+// metadata.
 #include <algorithm>
 
 #include "engine/collection_impl.h"
 #include "engine/validate.h"
+#include "filter/payload_index_format.h"
 
 namespace nearstore::engine {
 namespace {
@@ -21,10 +24,19 @@ Status CollectionImpl::IndexPayload(const Segment& segment) const {
   }
   NEARSTORE_ASSIGN_OR_RETURN(
       auto payload,
-      filter::PayloadIndex::Build(payload_fields_, static_cast<uint32_t>(segment.NumRows()),
-                                  [&segment](uint32_t row) { return segment.Metadata(row); }));
+      filter::PayloadIndex::Assemble(payload_fields_, segment.stored_payload(),
+                                     static_cast<uint32_t>(segment.NumRows()),
+                                     [&segment](uint32_t row) { return segment.Metadata(row); }));
   segment.SetPayload(std::move(payload));
   return Status::Ok();
+}
+
+Result<std::string> CollectionImpl::EncodePayloadSection(
+    std::span<const std::string_view> metadata) const {
+  const std::vector<PayloadIndexInfo> fields = ListPayloadIndexes();
+  if (fields.empty()) return std::string();
+  return filter::EncodePayloadIndex(fields, static_cast<uint32_t>(metadata.size()),
+                                    [metadata](uint32_t row) { return metadata[row]; });
 }
 
 Status CollectionImpl::IndexSealedSegments() const {

@@ -20,8 +20,9 @@ namespace nearstore::engine {
 
 class Segment final : public RowSource {
  public:
-  // Maps and validates `dir`/`file_name`, and views its graph and codes when it has them
-  // (validated whatever verify_checksums says: a search must never read out of bounds).
+  // Maps and validates `dir`/`file_name`, and views its graph, codes and payload indexes when
+  // it has them (validated whatever verify_checksums says: a search must never read out of
+  // bounds).
   [[nodiscard]] static Result<std::shared_ptr<Segment>> Open(storage::Env* env,
                                                              const std::string& dir,
                                                              const std::string& file_name,
@@ -40,8 +41,13 @@ class Segment final : public RowSource {
   // Bytes of the codes (0 without).
   uint64_t code_bytes() const;
 
-  // The payload indexes over this segment's rows (built from its metadata when the segment
-  // is opened or an index is created), or null before any. Swapped whole, never changed.
+  // The payload indexes stored in the file (those defined when it was written), or null.
+  const std::shared_ptr<const filter::PayloadIndex>& stored_payload() const {
+    return stored_payload_;
+  }
+  // The payload indexes searches use: the collection's indexed fields, taken from the file or
+  // built from the metadata (see CollectionImpl::IndexPayload), or null before any. Swapped
+  // whole, never changed.
   std::shared_ptr<const filter::PayloadIndex> payload() const {
     return payload_.load(std::memory_order_acquire);
   }
@@ -63,15 +69,17 @@ class Segment final : public RowSource {
  private:
   Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name,
           std::optional<index::HnswGraph> graph, std::optional<index::Sq8Codes> sq8,
-          std::optional<index::BinaryCodes> binary);
+          std::optional<index::BinaryCodes> binary,
+          std::shared_ptr<const filter::PayloadIndex> stored_payload);
 
   std::shared_ptr<storage::MappedFile> file_;
   storage::SegmentView view_;
   std::string file_name_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
-  std::optional<index::HnswGraph> graph_;     // views file_'s bytes
-  std::optional<index::Sq8Codes> sq8_;        // likewise
-  std::optional<index::BinaryCodes> binary_;  // likewise
+  std::optional<index::HnswGraph> graph_;                       // views file_'s bytes
+  std::optional<index::Sq8Codes> sq8_;                          // likewise
+  std::optional<index::BinaryCodes> binary_;                    // likewise
+  std::shared_ptr<const filter::PayloadIndex> stored_payload_;  // likewise
   mutable std::atomic<std::shared_ptr<const filter::PayloadIndex>> payload_;
 };
 

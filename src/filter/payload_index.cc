@@ -1,25 +1,24 @@
 #include "filter/payload_index.h"
 
 #include <algorithm>
+#include <cstring>
 
-#include "filter/filter_node.h"
+#include "filter/payload_index_format.h"
 
 namespace nearstore::filter {
 
 using nlohmann::json;
 
-FieldIndex::FieldIndex(PayloadIndexInfo info, std::vector<std::string> path, uint32_t rows)
-    : info_(std::move(info)), path_(std::move(path)), tags_(rows, 0) {
-  if (numeric()) {
-    numbers_.resize(rows);
-  } else {
-    terms_.resize(rows);
-  }
-  if (info_.kind == PayloadIndexKind::kBool) postings_.resize(2);  // term 0: false, 1: true
+FieldIndex::FieldIndex(PayloadIndexInfo info, std::vector<std::string> path, Arrays arrays,
+                       uint64_t bytes)
+    : info_(std::move(info)), path_(std::move(path)), a_(arrays), bytes_(bytes) {}
+
+bool IsNumericKind(PayloadIndexKind kind) {
+  return kind == PayloadIndexKind::kInt || kind == PayloadIndexKind::kFloat;
 }
 
-bool FieldIndex::HoldsKind(const json& value) const {
-  switch (info_.kind) {
+bool HoldsKind(PayloadIndexKind kind, const json& value) {
+  switch (kind) {
     case PayloadIndexKind::kKeyword:
       return value.is_string();
     case PayloadIndexKind::kInt:
@@ -33,84 +32,100 @@ bool FieldIndex::HoldsKind(const json& value) const {
 
 std::optional<uint32_t> FieldIndex::TermOf(const json& value) const {
   if (info_.kind == PayloadIndexKind::kBool) return value.get<bool>() ? 1u : 0u;
-  auto it = term_ids_.find(value.get_ref<const std::string&>());
-  if (it == term_ids_.end()) return std::nullopt;
-  return it->second;
+  // Keyword values are stored in ascending order: a binary search.
+  const std::string_view wanted = value.get_ref<const std::string&>();
+  uint32_t lo = 0, hi = a_.num_terms;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (Term(mid) < wanted) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == a_.num_terms || Term(lo) != wanted) return std::nullopt;
+  return lo;
 }
 
 std::span<const FieldIndex::NumberRow> FieldIndex::Range(double lo, bool lo_inclusive, double hi,
                                                          bool hi_inclusive) const {
+  const auto& sorted = a_.sorted;
   auto first = lo_inclusive
-                   ? std::lower_bound(sorted_.begin(), sorted_.end(), lo,
+                   ? std::lower_bound(sorted.begin(), sorted.end(), lo,
                                       [](const NumberRow& e, double v) { return e.value < v; })
-                   : std::upper_bound(sorted_.begin(), sorted_.end(), lo,
+                   : std::upper_bound(sorted.begin(), sorted.end(), lo,
                                       [](double v, const NumberRow& e) { return v < e.value; });
   auto last = hi_inclusive
-                  ? std::upper_bound(first, sorted_.end(), hi,
+                  ? std::upper_bound(first, sorted.end(), hi,
                                      [](double v, const NumberRow& e) { return v < e.value; })
-                  : std::lower_bound(first, sorted_.end(), hi,
+                  : std::lower_bound(first, sorted.end(), hi,
                                      [](const NumberRow& e, double v) { return e.value < v; });
   if (last < first) last = first;
   return {first, last};
 }
 
-void FieldIndex::Add(uint32_t row, const json& metadata) {
-  const json* value = Lookup(metadata, path_);
-  if (value == nullptr) return;  // tags_ start as kMissing
-  if (!HoldsKind(*value)) {
-    tags_[row] = static_cast<uint8_t>(Tag::kOther);
-    return;
+Result<std::shared_ptr<const PayloadIndex>> PayloadIndex::Assemble(
+    std::span<const PayloadIndexInfo> wanted, const std::shared_ptr<const PayloadIndex>& stored,
+    uint32_t rows, const MetadataFn& metadata) {
+  auto stored_field = [&](const PayloadIndexInfo& w) -> const FieldIndex* {
+    if (stored == nullptr) return nullptr;
+    for (const auto& f : stored->fields_) {
+      if (f.info().field == w.field && f.info().kind == w.kind) return &f;
+    }
+    return nullptr;
+  };
+  std::vector<PayloadIndexInfo> missing;
+  for (const auto& w : wanted) {
+    if (stored_field(w) == nullptr) missing.push_back(w);
   }
-  tags_[row] = static_cast<uint8_t>(Tag::kTyped);
-  if (numeric()) {
-    numbers_[row] = value->get<double>();
-    sorted_.push_back({numbers_[row], row});
-    return;
+  if (missing.empty() && stored != nullptr && stored->fields_.size() == wanted.size()) {
+    bool same_order = true;
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      same_order &= stored->fields_[i].info().field == wanted[i].field;
+    }
+    if (same_order) return stored;
   }
-  uint32_t term;
-  if (info_.kind == PayloadIndexKind::kBool) {
-    term = value->get<bool>() ? 1 : 0;
-  } else {
-    auto [it, fresh] =
-        term_ids_.try_emplace(value->get<std::string>(), static_cast<uint32_t>(postings_.size()));
-    if (fresh) postings_.emplace_back();
-    term = it->second;
-  }
-  terms_[row] = term;
-  postings_[term].push_back(row);  // rows arrive in ascending order
-}
 
-void FieldIndex::Finish() {
-  std::sort(sorted_.begin(), sorted_.end(), [](const NumberRow& a, const NumberRow& b) {
-    return a.value < b.value || (a.value == b.value && a.row < b.row);
-  });
-  sorted_.shrink_to_fit();
-  for (auto& p : postings_) p.shrink_to_fit();
-}
-
-uint64_t FieldIndex::memory_bytes() const {
-  uint64_t bytes = tags_.size() + terms_.size() * sizeof(uint32_t) +
-                   numbers_.size() * sizeof(double) + sorted_.size() * sizeof(NumberRow);
-  for (const auto& p : postings_) bytes += p.size() * sizeof(uint32_t);
-  for (const auto& [term, id] : term_ids_) bytes += term.size() + 32;
-  return bytes;
+  auto index = std::make_shared<PayloadIndex>();
+  std::shared_ptr<const PayloadIndex> built;
+  if (!missing.empty()) {
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string bytes,
+                               EncodePayloadIndex(missing, rows, metadata));
+    // Viewed in place like a file's section, so 8-byte-aligned storage.
+    auto words = std::make_shared<std::vector<uint64_t>>((bytes.size() + 7) / 8);
+    std::memcpy(words->data(), bytes.data(), bytes.size());
+    NEARSTORE_ASSIGN_OR_RETURN(
+        built,
+        View({reinterpret_cast<const char*>(words->data()), bytes.size()}, rows, words, "memory"));
+  }
+  for (const auto& w : wanted) {
+    const FieldIndex* f = stored_field(w);
+    for (size_t i = 0; f == nullptr && i < missing.size(); ++i) {
+      if (missing[i].field == w.field) f = &built->fields_[i];  // built in `missing`'s order
+    }
+    index->fields_.push_back(*f);
+  }
+  for (const auto* from : {stored.get(), built.get()}) {
+    if (from != nullptr) {
+      index->owners_.insert(index->owners_.end(), from->owners_.begin(), from->owners_.end());
+    }
+  }
+  return std::shared_ptr<const PayloadIndex>(std::move(index));
 }
 
 Result<std::shared_ptr<const PayloadIndex>> PayloadIndex::Build(
-    std::span<const PayloadIndexInfo> fields, uint32_t rows,
-    const std::function<std::string_view(uint32_t)>& metadata) {
+    std::span<const PayloadIndexInfo> fields, uint32_t rows, const MetadataFn& metadata) {
+  return Assemble(fields, nullptr, rows, metadata);
+}
+
+Result<std::shared_ptr<const PayloadIndex>> PayloadIndex::View(std::string_view bytes,
+                                                               uint64_t rows,
+                                                               std::shared_ptr<const void> owner,
+                                                               const std::string& path) {
+  NEARSTORE_ASSIGN_OR_RETURN(auto fields, ViewPayloadIndex(bytes, rows, path));
   auto index = std::make_shared<PayloadIndex>();
-  for (const auto& f : fields) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto path, SplitFieldPath(f.field));
-    index->fields_.emplace_back(f, std::move(path), rows);
-  }
-  if (!index->fields_.empty()) {
-    for (uint32_t row = 0; row < rows; ++row) {
-      const json parsed = ParseMetadata(metadata(row));
-      for (auto& field : index->fields_) field.Add(row, parsed);
-    }
-  }
-  for (auto& field : index->fields_) field.Finish();
+  index->fields_ = std::move(fields);
+  index->owners_.push_back(std::move(owner));
   return std::shared_ptr<const PayloadIndex>(std::move(index));
 }
 

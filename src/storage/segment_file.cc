@@ -22,18 +22,28 @@ enum Section : size_t {
   kTombSeqs,
   kTombIdOffsets,
   kTombIdBytes,
-  kGraph,  // from version 2
-  kCodes,  // from version 3
+  kGraph,    // from version 2
+  kCodes,    // from version 3
+  kPayload,  // from version 4
   kNumSections
 };
 constexpr const char* kSectionNames[kNumSections] = {
     "vectors",  "sequence numbers",    "id offsets",           "ids",           "metadata offsets",
     "metadata", "tombstone sequences", "tombstone id offsets", "tombstone ids", "graph",
-    "codes"};
+    "codes",    "payload indexes"};
 
 // Sections a file of each format version has (the first N of the list above).
 size_t SectionsInVersion(uint32_t version) {
-  return version == 1 ? kGraph : version == 2 ? kCodes : kNumSections;
+  switch (version) {
+    case 1:
+      return kGraph;
+    case 2:
+      return kCodes;
+    case 3:
+      return kPayload;
+    default:
+      return kNumSections;
+  }
 }
 
 // Fixed fields (56 bytes) + section table (24 bytes per section) + header checksum (4) + pad.
@@ -77,6 +87,7 @@ std::string EncodeSegment(const SegmentColumns& c) {
   AppendStrings(c.tombstone_ids, &sec[kTombIdOffsets], &sec[kTombIdBytes]);
   sec[kGraph].assign(c.graph);
   sec[kCodes].assign(c.codes);
+  sec[kPayload].assign(c.payload);
 
   uint64_t min_seq = UINT64_MAX, max_seq = 0;
   for (auto s : c.seqs) min_seq = std::min(min_seq, s), max_seq = std::max(max_seq, s);
@@ -177,6 +188,7 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
                                            (v.tombstones_ + 1) * 8,
                                            kAnySize,
                                            kAnySize,
+                                           kAnySize,
                                            kAnySize};
   const char* base[kNumSections] = {};
   uint64_t size[kNumSections] = {};
@@ -241,6 +253,9 @@ Result<SegmentView> SegmentView::Parse(std::string_view data, const std::string&
   v.tomb_bytes_ = base[kTombIdBytes];
   if (num_sections > kGraph && size[kGraph] > 0) v.graph_ = {base[kGraph], size[kGraph]};
   if (num_sections > kCodes && size[kCodes] > 0) v.codes_ = {base[kCodes], size[kCodes]};
+  if (num_sections > kPayload && size[kPayload] > 0) {
+    v.payload_ = {base[kPayload], size[kPayload]};
+  }
   // Sequence numbers must lie in the header's range and never decrease (replay order).
   uint64_t prev = 0;
   for (uint64_t r = 0; r < v.rows_; ++r) {

@@ -14,8 +14,9 @@
 
 namespace nearstore::storage {
 
-// Version 2 added the graph section, version 3 the codes section; older files are still read.
-inline constexpr uint32_t kSegmentFormatVersion = 3;
+// Version 2 added the graph section, version 3 the codes section, version 4 the payload index
+// section; older files are still read.
+inline constexpr uint32_t kSegmentFormatVersion = 4;
 // Larger than any dimension a collection may have (nearstore::kMaxDimension).
 inline constexpr uint32_t kSegmentMaxDim = 1u << 16;
 
@@ -31,6 +32,7 @@ struct SegmentColumns {
   std::span<const std::string_view> tombstone_ids;  // tombstones
   std::string_view graph;                           // the rows' index (empty: none)
   std::string_view codes;                           // the rows' quantized codes (empty: none)
+  std::string_view payload;                         // the rows' payload indexes (empty: none)
 };
 
 // Builds the bytes of a segment file.
@@ -63,6 +65,8 @@ class SegmentView {
   std::string_view graph() const { return graph_; }
   // The quantized codes section, likewise (empty when none).
   std::string_view codes() const { return codes_; }
+  // The payload index section, likewise (empty when none).
+  std::string_view payload() const { return payload_; }
   uint32_t format_version() const { return version_; }
 
  private:
@@ -81,6 +85,7 @@ class SegmentView {
   const char* tomb_bytes_ = nullptr;
   std::string_view graph_;
   std::string_view codes_;
+  std::string_view payload_;
 };
 
 }  // namespace nearstore::storage

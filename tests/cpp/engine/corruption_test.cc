@@ -4,10 +4,10 @@
 // short), a successful open holding exactly a prefix of the acknowledged writes. Never a
 // crash, never a silently changed or lost value.
 //
-// The image under test (built once): collection "docs" (dim 8, l2) with two sealed segments
-// (rows, and tombstones of deletes), then two write-ahead logs (an older, complete one and the
-// newest), as a crash leaves them while a frozen memtable waits for its seal; and the MANIFEST.
-// Every case works on a fresh copy of the image (std::filesystem::copy).
+// The image under test (built once): collection "docs" (dim 8, l2, payload indexes on two
+// fields) with two sealed segments (rows, and tombstones of deletes), then two write-ahead logs (an
+// older, complete one and the newest), as a crash leaves them while a frozen memtable waits for its
+// seal; and the MANIFEST. Every case works on a fresh copy of the image (std::filesystem::copy).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -24,6 +24,7 @@
 
 #include "nearstore/nearstore.h"
 #include "storage/coding.h"
+#include "storage/crc32c.h"
 #include "storage/wal.h"
 
 namespace nearstore {
@@ -172,6 +173,9 @@ const Golden& GetGolden() {
       EXPECT_TRUE(db.ok()) << db.status().ToString();
       auto col = (*db)->CreateCollection("docs", kDim, Metric::kL2);
       EXPECT_TRUE(col.ok());
+      // Each segment file then holds a payload index section: damage to it must be found too.
+      EXPECT_TRUE((*col)->CreatePayloadIndex("op", PayloadIndexKind::kInt).ok());
+      EXPECT_TRUE((*col)->CreatePayloadIndex("id", PayloadIndexKind::kKeyword).ok());
       Builder b(col->get(), g);
       // Segment 1: rows, replaced rows and tombstones.
       std::vector<std::string> ids;
@@ -279,14 +283,15 @@ Result<State> OpenAndRead(const fs::path& dir, const DatabaseOptions& o = ImageO
 
 // Where an offset of a segment file lies (from the section table, docs/FORMATS.md).
 std::string SegmentRegion(const std::string& data, size_t offset) {
-  static const char* kNames[] = {"vectors",      "seqs",     "id offsets",     "ids",
-                                 "meta offsets", "metadata", "tombstone seqs", "tomb offsets",
-                                 "tombstone ids"};
+  static const char* kNames[] = {"vectors",       "seqs",     "id offsets",     "ids",
+                                 "meta offsets",  "metadata", "tombstone seqs", "tomb offsets",
+                                 "tombstone ids", "graph",    "codes",          "payload indexes"};
+  constexpr int kSections = 12;
   if (offset < 56) return "header fields";
-  if (offset < 56 + 9 * 24) return "section table";
-  if (offset < 276) return "header checksum";
+  if (offset < 56 + kSections * 24) return "section table";
+  if (offset < 56 + kSections * 24 + 4) return "header checksum";
   std::string region = "header padding";
-  for (int i = 0; i < 9; ++i) {
+  for (int i = 0; i < kSections; ++i) {
     const uint64_t off = storage::LoadU64(data.data() + 56 + i * 24);
     const uint64_t len = storage::LoadU64(data.data() + 56 + i * 24 + 8);
     if (offset >= off && offset < off + len) return std::string("section '") + kNames[i] + "'";
@@ -505,6 +510,33 @@ TEST(CorruptionTest, FlippedVectorByteFailsOpen) {
     EXPECT_NE(r.status().message().find(seg), std::string::npos) << r.status().ToString();
     EXPECT_NE(r.status().message().find("'vectors' fails its checksum"), std::string::npos)
         << r.status().ToString();
+  }
+}
+
+// A payload index section whose checksum was recomputed after the damage (as a writer's bug
+// would leave it): its structure is validated on open, so the open still fails.
+TEST(CorruptionTest, PayloadIndexDamagedUnderAValidChecksum) {
+  const Golden& g = GetGolden();
+  constexpr size_t kTable = 56, kEntry = 24, kPayloadSection = 11, kHeaderCrc = 56 + 12 * 24;
+  for (const auto& seg : g.segments) {
+    const fs::path dir = FreshCopy();
+    const fs::path p = dir / g.coll / seg;
+    std::string bytes = ReadBytes(p);
+    char* entry = bytes.data() + kTable + kPayloadSection * kEntry;
+    const uint64_t at = storage::LoadU64(entry), len = storage::LoadU64(entry + 8);
+    ASSERT_GT(len, 0u) << seg << " has no payload index section";
+    // The first field ("op", int): after the 24-byte section header, its 24-byte header and
+    // its name padded to 8, the first row's tag; 3 is no tag.
+    bytes[at + 24 + 24 + 8] = 3;
+    storage::StoreU32(entry + 16, storage::Crc32c(bytes.data() + at, len));
+    storage::StoreU32(bytes.data() + kHeaderCrc, storage::Crc32c(bytes.data(), kHeaderCrc));
+    WriteBytes(p, bytes);
+    auto r = OpenAndRead(dir);
+    ASSERT_FALSE(r.ok()) << seg;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("payload index in"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(seg), std::string::npos) << r.status().ToString();
   }
 }
 

@@ -11,12 +11,14 @@
 #include <set>
 #include <vector>
 
-#include "aligned_bytes.h"
 #include "codes_test_data.h"
+#include "common/damaged_bytes.h"
 #include "index/hnsw.h"
 
 namespace nearstore::index {
 namespace {
+
+using test_support::Aligned;
 
 // The estimate of binary_codes.h in double, from the definition: rows as mean + alpha * signs,
 // the query rounded to 16 levels of its own range.

@@ -1,7 +1,8 @@
 // Random damage to the encoded graph and codes (a fuzz loop run in every test pass, and under
 // AddressSanitizer in CI): whatever the bytes, View either refuses them with Corruption or
-// gives a structure that searches without reading out of bounds. The damage is seeded, so a
-// failure can be replayed.
+// gives a structure that searches without reading out of bounds.
+#include "common/damaged_bytes.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "aligned_bytes.h"
 #include "codes_test_data.h"
 #include "index/binary_codes.h"
 #include "index/hnsw.h"
@@ -22,38 +22,10 @@ constexpr uint32_t kDim = 40;  // binary rows of one full and one partial word
 constexpr uint64_t kRows = 300;
 constexpr int kRounds = 20000;
 
-// `bytes` with a few bytes overwritten, or a few bits flipped, or cut short, or with a 32-bit
-// field replaced by a value near a limit: the ways a file goes bad.
+using test_support::Aligned;
+
 std::string Damage(const std::string& bytes, std::mt19937_64& rng) {
-  std::string out = bytes;
-  switch (rng() % 4) {
-    case 0:
-      for (int i = 0, n = 1 + static_cast<int>(rng() % 8); i < n; ++i) {
-        out[rng() % out.size()] = static_cast<char>(rng());
-      }
-      break;
-    case 1:
-      for (int i = 0, n = 1 + static_cast<int>(rng() % 4); i < n; ++i) {
-        out[rng() % out.size()] ^= static_cast<char>(1u << (rng() % 8));
-      }
-      break;
-    case 2:
-      out.resize(rng() % out.size());
-      break;
-    default: {
-      const uint32_t values[] = {0,
-                                 1,
-                                 0x7fffffff,
-                                 0xffffffff,
-                                 static_cast<uint32_t>(kRows),
-                                 static_cast<uint32_t>(kRows - 1),
-                                 64,
-                                 255};
-      const uint32_t v = values[rng() % std::size(values)];
-      std::memcpy(out.data() + (rng() % (out.size() / 4)) * 4, &v, 4);
-    }
-  }
-  return out;
+  return test_support::Damage(bytes, rng, kRows);
 }
 
 class DamagedBytesTest : public ::testing::Test {

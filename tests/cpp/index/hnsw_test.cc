@@ -13,10 +13,12 @@
 #include <set>
 #include <vector>
 
-#include "aligned_bytes.h"
+#include "common/damaged_bytes.h"
 
 namespace nearstore::index {
 namespace {
+
+using test_support::Aligned;
 
 struct Data {
   uint32_t dim;

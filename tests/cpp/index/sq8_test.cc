@@ -12,12 +12,14 @@
 #include <set>
 #include <vector>
 
-#include "aligned_bytes.h"
 #include "codes_test_data.h"
+#include "common/damaged_bytes.h"
 #include "index/hnsw.h"
 
 namespace nearstore::index {
 namespace {
+
+using test_support::Aligned;
 
 class Sq8Test : public ::testing::TestWithParam<GraphMetric> {};
 

@@ -17,13 +17,17 @@ using ::testing::HasSubstr;
 
 const std::string kPath = "/db/c000001/seg-000004.nss";
 
-// The header layout (docs/FORMATS.md): fixed fields, then 11 section entries (9 in version 1,
-// 10 in version 2) of {offset u64, length u64, crc u32, pad u32}, then the CRC32C of everything
-// before it, then zeros to a multiple of 64 bytes.
+// The header layout (docs/FORMATS.md): fixed fields, then 12 section entries (9 in version 1,
+// 10 in version 2, 11 in version 3) of {offset u64, length u64, crc u32, pad u32}, then the
+// CRC32C of everything before it, then zeros to a multiple of 64 bytes.
 constexpr size_t kDimOffset = 12, kRowsOffset = 16, kTombsOffset = 24, kVersionOffset = 8;
-constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 11;
-constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 320
-constexpr size_t kHeaderSize = 384, kOldHeaderSize = 320;
+constexpr size_t kSectionTable = 56, kSectionEntry = 24, kNumSections = 12;
+constexpr size_t kHeaderCrc = kSectionTable + kNumSections * kSectionEntry;  // 344
+constexpr size_t kHeaderSize = 384;
+// The header of a version with `sections` sections: 320 bytes for 9 or 10, 384 for 11 or 12.
+constexpr size_t HeaderSizeFor(size_t sections) {
+  return (kSectionTable + sections * kSectionEntry + 4 + 63) / 64 * 64;
+}
 enum { kVectors, kSeqs, kIdOffsets, kIdBytes, kMetaOffsets, kMetaBytes, kTombSeqs, kTombOffsets };
 
 // Rows and tombstones owned by the test; Columns() borrows them.
@@ -34,7 +38,7 @@ struct Data {
   std::vector<std::string> ids, metadata, tomb_ids;
   std::vector<uint64_t> tomb_seqs;
   std::vector<std::string_view> id_views, meta_views, tomb_views;
-  std::string graph, codes;
+  std::string graph, codes, payload;
 
   SegmentColumns Columns() {
     id_views.assign(ids.begin(), ids.end());
@@ -51,6 +55,7 @@ struct Data {
     c.tombstone_ids = tomb_views;
     c.graph = graph;
     c.codes = codes;
+    c.payload = payload;
     return c;
   }
 };
@@ -176,25 +181,26 @@ TEST_F(SegmentDamageTest, EveryHeaderByteIsCovered) {
 }
 
 TEST_F(SegmentDamageTest, UnknownVersion) {
-  for (uint32_t version : {0u, 4u}) {
+  for (uint32_t version : {0u, 5u}) {
     std::string bad = file_;
     StoreU32(bad.data() + kVersionOffset, version);
     Rehash(&bad);
-    ExpectCorrupt(bad, {"format version " + std::to_string(version), "expected 1..3"});
+    ExpectCorrupt(bad, {"format version " + std::to_string(version), "expected 1..4"});
   }
 }
 
 // The bytes an older version wrote for the same rows (whose newer sections are all empty): the
-// first `sections` table entries, moved with the sections to follow a 320-byte header.
+// first `sections` table entries, moved with the sections to follow that version's header.
 std::string AsOlderVersion(const std::string& file, uint32_t version, size_t sections) {
-  std::string old(kOldHeaderSize, '\0');
+  const size_t old_header_size = HeaderSizeFor(sections);
+  std::string old(old_header_size, '\0');
   std::memcpy(old.data(), file.data(), kSectionTable);
   StoreU32(old.data() + kVersionOffset, version);
   for (size_t i = 0; i < sections; ++i) {
     const char* from = file.data() + kSectionTable + i * kSectionEntry;
     char* to = old.data() + kSectionTable + i * kSectionEntry;
     std::memcpy(to, from, kSectionEntry);
-    const uint64_t offset = LoadU64(from) - (kHeaderSize - kOldHeaderSize);
+    const uint64_t offset = LoadU64(from) - (kHeaderSize - old_header_size);
     std::memcpy(to, &offset, 8);
   }
   const size_t crc_at = kSectionTable + sections * kSectionEntry;
@@ -202,20 +208,23 @@ std::string AsOlderVersion(const std::string& file, uint32_t version, size_t sec
   return old + file.substr(kHeaderSize);
 }
 
-// Files written before segments carried a graph (version 1) or codes (version 2) still parse,
-// without them; and a header relabelled to an older version fails the checksum.
+// Files written before segments carried a graph (version 1), codes (version 2) or payload
+// indexes (version 3) still parse, without them; and a header relabelled to an older version
+// fails the checksum.
 TEST_F(SegmentDamageTest, ReadsOlderVersions) {
-  ASSERT_EQ(SectionField(file_, kNumSections - 2, 1), 0u) << "fixture has no graph";
-  ASSERT_EQ(SectionField(file_, kNumSections - 1, 1), 0u) << "fixture has no codes";
-  for (uint32_t version : {1u, 2u}) {
+  ASSERT_EQ(SectionField(file_, kNumSections - 3, 1), 0u) << "fixture has no graph";
+  ASSERT_EQ(SectionField(file_, kNumSections - 2, 1), 0u) << "fixture has no codes";
+  ASSERT_EQ(SectionField(file_, kNumSections - 1, 1), 0u) << "fixture has no payload index";
+  for (uint32_t version : {1u, 2u, 3u}) {
     SCOPED_TRACE("version " + std::to_string(version));
-    const std::string old = AsOlderVersion(file_, version, version == 1 ? 9 : 10);
+    const std::string old = AsOlderVersion(file_, version, 8 + version);
     auto v = SegmentView::Parse(old, kPath, true);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_EQ(v->format_version(), version);
     EXPECT_EQ(v->rows(), data_.seqs.size());
     EXPECT_TRUE(v->graph().empty());
     EXPECT_TRUE(v->codes().empty());
+    EXPECT_TRUE(v->payload().empty());
     EXPECT_EQ(v->id(7), data_.ids[7]);
     EXPECT_EQ(v->tombstone_id(1), data_.tomb_ids[1]);
   }
@@ -224,11 +233,12 @@ TEST_F(SegmentDamageTest, ReadsOlderVersions) {
   ExpectCorrupt(relabelled, {"header checksum"});
 }
 
-TEST(SegmentFile, GraphAndCodesSectionsRoundTrip) {
+TEST(SegmentFile, IndexSectionsRoundTrip) {
   std::mt19937_64 rng(7);
   Data d = RandomData(rng, 5, 40, 2);
   for (int i = 0; i < 1000; ++i) d.graph.push_back(static_cast<char>(rng()));
   for (int i = 0; i < 333; ++i) d.codes.push_back(static_cast<char>(rng()));
+  for (int i = 0; i < 77; ++i) d.payload.push_back(static_cast<char>(rng()));
   const std::string file = EncodeSegment(d.Columns());
   auto v = SegmentView::Parse(file, kPath, true);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -237,10 +247,15 @@ TEST(SegmentFile, GraphAndCodesSectionsRoundTrip) {
   EXPECT_EQ((v->graph().data() - file.data()) % 64, 0) << "the graph is read in place: aligned";
   EXPECT_EQ(v->codes(), d.codes);
   EXPECT_EQ((v->codes().data() - file.data()) % 64, 0) << "the codes are read in place: aligned";
-  // Its checksum covers it.
+  EXPECT_EQ(v->payload(), d.payload);
+  EXPECT_EQ((v->payload().data() - file.data()) % 64, 0) << "payload indexes are read in place";
+  // Checksums cover them.
   std::string bad = file;
   bad[static_cast<size_t>(v->graph().data() - file.data()) + 500] ^= 0x10;
   ExpectCorrupt(bad, {"section 'graph' fails its checksum"});
+  bad = file;
+  bad[static_cast<size_t>(v->payload().data() - file.data()) + 70] ^= 0x10;
+  ExpectCorrupt(bad, {"section 'payload indexes' fails its checksum"});
 }
 
 TEST_F(SegmentDamageTest, DimensionOutOfRange) {
