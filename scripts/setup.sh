@@ -7,6 +7,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
+  libboost1.81-dev libssl-dev
   clang-format wordnet-base
 )
 

@@ -164,9 +164,16 @@ struct CollectionInfo {
   // and mapped segments) and graphs. Mapped bytes count whether or not they are paged in now.
   uint64_t vector_bytes = 0;
   uint64_t graph_bytes = 0;
-  uint64_t code_bytes = 0;           // quantized codes (with their ranges and norms)
-  uint64_t indexed_rows = 0;         // rows of sealed segments that carry a graph
-  uint64_t payload_index_bytes = 0;  // payload indexes (RAM only: rebuilt when opened)
+  uint64_t code_bytes = 0;    // quantized codes (with their ranges and norms)
+  uint64_t indexed_rows = 0;  // rows of sealed segments that carry a graph
+  // Payload indexes of sealed segments: mapped from their files, or built in RAM for an index
+  // created after a segment was written.
+  uint64_t payload_index_bytes = 0;
 };
+
+// `info` as a JSON object text, its index options flattened beside the counts ("index",
+// "m", "ef_construction", "ef_search", "quantization", "rerank"): what the Python package's
+// Collection.info() and the server's collection routes return.
+std::string CollectionInfoToJson(const CollectionInfo& info);
 
 }  // namespace nearstore

@@ -93,28 +93,9 @@ std::shared_ptr<Collection> CheckedCollection(Result<std::shared_ptr<Collection>
   return Unwrap(std::move(r));
 }
 
+// The same keys as the server's collection routes (one rendering: CollectionInfoToJson).
 nb::dict InfoDict(const CollectionInfo& i) {
-  nb::dict d;
-  d["name"] = i.name;
-  d["dim"] = i.dim;
-  d["metric"] = MetricName(i.metric);
-  d["count"] = i.count;
-  d["segments"] = i.segments;
-  d["segment_rows"] = i.segment_rows;
-  d["memtable_rows"] = i.memtable_rows;
-  d["disk_bytes"] = i.disk_bytes;
-  d["index"] = IndexKindName(i.index.kind);
-  d["m"] = i.index.m;
-  d["ef_construction"] = i.index.ef_construction;
-  d["ef_search"] = i.index.ef_search;
-  d["quantization"] = QuantizationName(i.index.quantization);
-  d["rerank"] = i.index.rerank;
-  d["vector_bytes"] = i.vector_bytes;
-  d["graph_bytes"] = i.graph_bytes;
-  d["code_bytes"] = i.code_bytes;
-  d["indexed_rows"] = i.indexed_rows;
-  d["payload_index_bytes"] = i.payload_index_bytes;
-  return d;
+  return nb::cast<nb::dict>(nb::module_::import_("json").attr("loads")(CollectionInfoToJson(i)));
 }
 
 }  // namespace

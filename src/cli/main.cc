@@ -2,6 +2,7 @@
 //
 //   nearstore info PATH [--json]     collections, counts, segments, sizes
 //   nearstore verify PATH [--json]   checks every file and checksum, read-only
+//   nearstore serve PATH [options]   serves the database over HTTP (docs/SERVER.md)
 //
 // Exit codes: 0 success (verify: everything intact); 1 failure (info: the database could not
 // be read; verify: damage found); 2 usage error (unknown verb or option, missing PATH, PATH not
@@ -10,9 +11,11 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/info.h"
 #include "cli/verify.h"
+#include "server/serve.h"
 #include "storage/env.h"
 
 namespace {
@@ -52,6 +55,35 @@ int RunVerify(const std::string& path, bool json) {
                                 : nearstore::cli::FormatVerifyReport(*report, path);
   std::fputs(text.c_str(), stdout);
   return report->damaged() ? kExitFailed : kExitOk;
+}
+
+int RunServe(const std::string& path, const std::string& config,
+             nearstore::server::ServerOptions flags, const CLI::App& serve,
+             const std::vector<std::string>& keys, const std::vector<std::string>& read_keys) {
+  // The config file first, then the flags given on the command line over it.
+  nearstore::server::ServerOptions options;
+  if (!config.empty()) {
+    if (auto s = nearstore::server::LoadConfigFile(config, &options); !s.ok()) {
+      return ReportError("serve", s);
+    }
+  }
+  if (serve.count("--address") > 0) options.address = flags.address;
+  if (serve.count("--port") > 0) options.port = flags.port;
+  if (serve.count("--io-threads") > 0) options.io_threads = flags.io_threads;
+  if (serve.count("--worker-threads") > 0) options.worker_threads = flags.worker_threads;
+  if (serve.count("--max-body-bytes") > 0) options.max_body_bytes = flags.max_body_bytes;
+  if (serve.count("--max-connections") > 0) options.max_connections = flags.max_connections;
+  if (serve.count("--request-timeout-ms") > 0) {
+    options.request_timeout_ms = flags.request_timeout_ms;
+  }
+  if (serve.count("--no-access-log") > 0) options.access_log = false;
+  for (const auto& k : keys)
+    options.api_keys.push_back({k, nearstore::server::Access::kReadWrite, {}});
+  for (const auto& k : read_keys) {
+    options.api_keys.push_back({k, nearstore::server::Access::kReadOnly, {}});
+  }
+  if (auto s = nearstore::server::Serve(path, options); !s.ok()) return ReportError("serve", s);
+  return kExitOk;
 }
 
 }  // namespace
@@ -96,11 +128,40 @@ int main(int argc, char** argv) {
   verify->add_option("PATH", path, "database directory")->required();
   verify->add_flag("--json", json, "print JSON instead of one line per file");
 
+  CLI::App* serve = app.add_subcommand("serve", "Serves a database over HTTP (docs/SERVER.md)");
+  serve->footer(
+      "Opens the database directory (as the embedded API does: one data format) and serves it\n"
+      "until SIGTERM or SIGINT, then answers the requests in flight, syncs and closes the\n"
+      "database and exits 0. Settings come from --config (a JSON file; docs/SERVER.md lists\n"
+      "its keys), then from the flags, which win. Without any API key every route is open:\n"
+      "bind to 127.0.0.1 (the default) or give keys.\n"
+      "Exit codes: 0 drained and closed; 1 the database could not be opened or served;\n"
+      "2 usage error or a bad setting.");
+  serve->add_option("PATH", path, "database directory")->required();
+  std::string config;
+  nearstore::server::ServerOptions flags;
+  std::vector<std::string> keys, read_keys;
+  serve->add_option("--config", config, "JSON config file");
+  serve->add_option("--address", flags.address, "address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", flags.port, "port (default 6333; 0 = any free port)");
+  serve->add_option("--io-threads", flags.io_threads, "threads reading and writing connections");
+  serve->add_option("--worker-threads", flags.worker_threads,
+                    "threads running requests (0 = one per core)");
+  serve->add_option("--max-body-bytes", flags.max_body_bytes, "largest request body accepted");
+  serve->add_option("--max-connections", flags.max_connections, "most connections open at once");
+  serve->add_option("--request-timeout-ms", flags.request_timeout_ms,
+                    "time allowed to send one request");
+  serve->add_option("--api-key", keys, "a read-write API key (repeatable)");
+  serve->add_option("--read-only-key", read_keys, "a read-only API key (repeatable)");
+  bool no_access_log = false;
+  serve->add_flag("--no-access-log", no_access_log, "no JSON line per request on stderr");
+
   // CLI11 reports an unknown verb as "A subcommand is required"; say what was wrong instead.
-  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "info" &&
-      std::string_view(argv[1]) != "verify") {
-    std::fprintf(stderr, "nearstore: unknown verb '%s'; expected 'info' or 'verify' (see --help)\n",
-                 argv[1]);
+  const std::string_view verb = argc > 1 ? argv[1] : "";
+  if (argc > 1 && argv[1][0] != '-' && verb != "info" && verb != "verify" && verb != "serve") {
+    std::fprintf(
+        stderr, "nearstore: unknown verb '%s'; expected 'info', 'verify' or 'serve' (see --help)\n",
+        argv[1]);
     return kExitUsage;
   }
   try {
@@ -112,5 +173,6 @@ int main(int argc, char** argv) {
 
   if (info->parsed()) return RunInfo(path, json);
   if (verify->parsed()) return RunVerify(path, json);
+  if (serve->parsed()) return RunServe(path, config, flags, *serve, keys, read_keys);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

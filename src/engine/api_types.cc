@@ -1,4 +1,6 @@
 // Out-of-line parts of the public value types (status.h, types.h).
+#include <nlohmann/json.hpp>
+
 #include "nearstore/status.h"
 #include "nearstore/types.h"
 
@@ -124,6 +126,29 @@ Result<Quantization> ParseQuantization(std::string_view name) {
   if (name == "binary") return Quantization::kBinary;
   return Status::InvalidArgument("unknown quantization '" + std::string(name) +
                                  "'; expected 'none', 'sq8' or 'binary'");
+}
+
+std::string CollectionInfoToJson(const CollectionInfo& i) {
+  const nlohmann::json doc = {{"name", i.name},
+                              {"dim", i.dim},
+                              {"metric", MetricName(i.metric)},
+                              {"count", i.count},
+                              {"segments", i.segments},
+                              {"segment_rows", i.segment_rows},
+                              {"memtable_rows", i.memtable_rows},
+                              {"disk_bytes", i.disk_bytes},
+                              {"index", IndexKindName(i.index.kind)},
+                              {"m", i.index.m},
+                              {"ef_construction", i.index.ef_construction},
+                              {"ef_search", i.index.ef_search},
+                              {"quantization", QuantizationName(i.index.quantization)},
+                              {"rerank", i.index.rerank},
+                              {"vector_bytes", i.vector_bytes},
+                              {"graph_bytes", i.graph_bytes},
+                              {"code_bytes", i.code_bytes},
+                              {"indexed_rows", i.indexed_rows},
+                              {"payload_index_bytes", i.payload_index_bytes}};
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace nearstore

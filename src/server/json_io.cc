@@ -1,0 +1,263 @@
+#include "server/json_io.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace nearstore::server {
+namespace {
+
+using nlohmann::json;
+
+struct TooDeep {};
+
+void AppendFloat(float v, std::string* out) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
+  out->append(buf, ec == std::errc() ? end : buf);
+}
+
+void AppendVector(const std::vector<float>& v, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendFloat(v[i], out);
+  }
+  out->push_back(']');
+}
+
+void AppendMetadata(const std::string& text, std::string* out) {
+  out->append(text.empty() ? "{}" : text);
+}
+
+}  // namespace
+
+unsigned HttpStatusOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kBusy:
+      return 503;
+    case StatusCode::kCorruption:
+    case StatusCode::kIOError:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+Response ErrorResponse(unsigned http_status, std::string_view code, std::string_view message) {
+  const json body = {{"error", {{"code", code}, {"message", message}}}};
+  return Response{http_status, body.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json"};
+}
+
+Response ErrorResponse(const Status& status) {
+  return ErrorResponse(HttpStatusOf(status.code()), StatusCodeName(status.code()),
+                       status.message());
+}
+
+Response JsonResponse(const json& body, unsigned http_status) {
+  return Response{http_status, body.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json"};
+}
+
+Result<json> ParseObject(std::string_view body) {
+  if (body.empty()) {
+    return Status::InvalidArgument("the request needs a JSON object as its body; it had none");
+  }
+  json doc;
+  try {
+    doc = json::parse(body, [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxBodyDepth) throw TooDeep{};
+      return true;
+    });
+  } catch (const TooDeep&) {
+    return Status::InvalidArgument("the request body nests deeper than " +
+                                   std::to_string(kMaxBodyDepth) + " levels");
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("the request body is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) {
+    return Status::InvalidArgument("the request body must be a JSON object, got " + Describe(doc));
+  }
+  return doc;
+}
+
+std::string Describe(const json& value) {
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return std::string(value.type_name()) + " " + text;
+}
+
+std::string Fields::Where(std::string_view key) const {
+  return where_.empty() ? std::string(key) : where_ + "." + std::string(key);
+}
+
+Status Fields::OnlyKnown(std::initializer_list<std::string_view> known) const {
+  for (const auto& [key, value] : object_.items()) {
+    bool found = false;
+    for (auto k : known) found |= k == key;
+    if (!found) {
+      std::string list;
+      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Status::InvalidArgument("unknown field '" + Where(key) +
+                                     "'; expected one of: " + list);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Fields::String(std::string_view key) const {
+  if (!Has(key)) return Status::InvalidArgument("'" + Where(key) + "' is required (a string)");
+  return String(key, "");
+}
+
+Result<std::string> Fields::String(std::string_view key, std::string fallback) const {
+  if (!Has(key)) return fallback;
+  const json& v = At(key);
+  if (!v.is_string()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be a string, got " + Describe(v));
+  }
+  return v.get<std::string>();
+}
+
+Result<uint64_t> Fields::Unsigned(std::string_view key, uint64_t fallback, uint64_t lo,
+                                  uint64_t hi) const {
+  if (!Has(key)) return fallback;
+  const json& v = At(key);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be an integer in " +
+                                   std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+                                   Describe(v));
+  }
+  return v.get<uint64_t>();
+}
+
+Result<bool> Fields::Bool(std::string_view key, bool fallback) const {
+  if (!Has(key)) return fallback;
+  const json& v = At(key);
+  if (!v.is_boolean()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be true or false, got " +
+                                   Describe(v));
+  }
+  return v.get<bool>();
+}
+
+Result<std::vector<float>> Fields::Vector(std::string_view key) const {
+  if (!Has(key)) {
+    return Status::InvalidArgument("'" + Where(key) + "' is required (a list of numbers)");
+  }
+  return ReadVector(At(key), Where(key));
+}
+
+Result<std::string> Fields::Filter(std::string_view key) const {
+  if (!Has(key) || At(key).is_null()) return std::string();
+  const json& v = At(key);
+  if (!v.is_object()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be a filter object, got " +
+                                   Describe(v));
+  }
+  return v.dump();
+}
+
+Result<std::string> Fields::Metadata(std::string_view key) const {
+  if (!Has(key) || At(key).is_null()) return std::string("{}");
+  const json& v = At(key);
+  if (!v.is_object()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be a JSON object, got " +
+                                   Describe(v));
+  }
+  return v.dump(-1, ' ', false, json::error_handler_t::strict);
+}
+
+Result<std::vector<std::string>> Fields::Strings(std::string_view key, size_t max) const {
+  if (!Has(key)) return Status::InvalidArgument("'" + Where(key) + "' is required (a list of ids)");
+  const json& v = At(key);
+  if (!v.is_array()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be a list of strings, got " +
+                                   Describe(v));
+  }
+  if (v.size() > max) {
+    return Status::InvalidArgument("'" + Where(key) + "' holds " + std::to_string(v.size()) +
+                                   " entries; at most " + std::to_string(max) +
+                                   " are accepted per request");
+  }
+  std::vector<std::string> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) {
+      return Status::InvalidArgument("'" + Where(key) + "[" + std::to_string(i) +
+                                     "]' must be a string, got " + Describe(v[i]));
+    }
+    out.push_back(v[i].get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<float>> ReadVector(const json& value, const std::string& where) {
+  if (!value.is_array()) {
+    return Status::InvalidArgument("'" + where + "' must be a list of numbers, got " +
+                                   Describe(value));
+  }
+  std::vector<float> out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const json& x = value[i];
+    if (!x.is_number()) {
+      return Status::InvalidArgument("'" + where + "[" + std::to_string(i) +
+                                     "]' must be a number, got " + Describe(x));
+    }
+    const double d = x.get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > std::numeric_limits<float>::max()) {
+      return Status::InvalidArgument("'" + where + "[" + std::to_string(i) + "]' is " + x.dump() +
+                                     ", outside the range of a float32");
+    }
+    out.push_back(static_cast<float>(d));
+  }
+  return out;
+}
+
+namespace {
+
+// `{"id": ..., "distance": ..., "metadata": {...}, "vector": [...]}`, each part after the id
+// only when given.
+void AppendEntry(const std::string& id, const float* distance, const std::string* metadata,
+                 const std::vector<float>* vector, std::string* out) {
+  out->append("{\"id\":");
+  out->append(json(id).dump(-1, ' ', false, json::error_handler_t::replace));
+  if (distance != nullptr) {
+    out->append(",\"distance\":");
+    AppendFloat(*distance, out);
+  }
+  if (metadata != nullptr) {
+    out->append(",\"metadata\":");
+    AppendMetadata(*metadata, out);
+  }
+  if (vector != nullptr) {
+    out->append(",\"vector\":");
+    AppendVector(*vector, out);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+void AppendHit(const Hit& hit, bool with_metadata, bool with_vector, std::string* out) {
+  AppendEntry(hit.id, &hit.distance, with_metadata ? &hit.metadata : nullptr,
+              with_vector ? &hit.vector : nullptr, out);
+}
+
+void AppendPoint(const Point& point, bool with_metadata, bool with_vector, std::string* out) {
+  AppendEntry(point.id, nullptr, with_metadata ? &point.metadata : nullptr,
+              with_vector ? &point.vector : nullptr, out);
+}
+
+}  // namespace nearstore::server

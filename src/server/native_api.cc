@@ -1,0 +1,363 @@
+#include "server/native_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "server/json_io.h"
+
+namespace nearstore::server {
+namespace {
+
+using nlohmann::json;
+
+// The handlers of one server; each reads its body, calls the engine and renders the answer.
+class NativeApi {
+ public:
+  NativeApi(Database* db, const ServerOptions& options) : db_(db), limits_(options) {}
+
+  Result<Response> ListCollections(const Request&) {
+    std::string out = "{\"collections\":[";
+    bool first = true;
+    for (const auto& info : db_->ListCollections()) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += CollectionInfoToJson(info);
+    }
+    out += "]}";
+    return Response{200, std::move(out)};
+  }
+
+  Result<Response> CreateCollection(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
+    const Fields f(body, "");
+    NEARSTORE_RETURN_IF_ERROR(f.OnlyKnown({"name", "dim", "metric", "index", "m", "ef_construction",
+                                           "ef_search", "quantization", "rerank"}));
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string name, f.String("name"));
+    if (!IsValidName(name)) {
+      return Status::InvalidArgument("collection name '" + name +
+                                     "' must be 1..128 characters of A-Z a-z 0-9 _ -");
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t dim, f.Unsigned("dim", 0, 1, kMaxDimension));
+    if (!f.Has("dim"))
+      return Status::InvalidArgument("'dim' is required (1.." + std::to_string(kMaxDimension) +
+                                     ")");
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string metric_name, f.String("metric", "cosine"));
+    NEARSTORE_ASSIGN_OR_RETURN(const Metric metric, ParseMetric(metric_name));
+    IndexOptions index;
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string kind, f.String("index", "flat"));
+    NEARSTORE_ASSIGN_OR_RETURN(index.kind, ParseIndexKind(kind));
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string quantization, f.String("quantization", "none"));
+    NEARSTORE_ASSIGN_OR_RETURN(index.quantization, ParseQuantization(quantization));
+    NEARSTORE_ASSIGN_OR_RETURN(index.m, f.Unsigned("m", index.m, 0, UINT32_MAX));
+    NEARSTORE_ASSIGN_OR_RETURN(index.ef_construction,
+                               f.Unsigned("ef_construction", index.ef_construction, 0, UINT32_MAX));
+    NEARSTORE_ASSIGN_OR_RETURN(index.ef_search,
+                               f.Unsigned("ef_search", index.ef_search, 0, UINT32_MAX));
+    NEARSTORE_ASSIGN_OR_RETURN(index.rerank, f.Unsigned("rerank", index.rerank, 0, UINT32_MAX));
+    NEARSTORE_ASSIGN_OR_RETURN(
+        auto col, db_->CreateCollection(name, static_cast<uint32_t>(dim), metric, index));
+    return Response{201, CollectionInfoToJson(col->Info())};
+  }
+
+  Result<Response> GetCollection(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    return Response{200, CollectionInfoToJson(col->Info())};
+  }
+
+  Result<Response> DropCollection(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(db_->DropCollection(r.params.at("collection")));
+    return JsonResponse({{"dropped", true}});
+  }
+
+  Result<Response> Upsert(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"points"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    if (!f.Has("points") || !f.At("points").is_array()) {
+      return Status::InvalidArgument(
+          "'points' is required: a list of {\"id\", \"vector\", \"metadata\"} objects");
+    }
+    const json& points = f.At("points");
+    NEARSTORE_RETURN_IF_ERROR(CheckBatch("points", points.size()));
+    std::vector<Point> batch(points.size());
+    for (size_t i = 0; i < points.size(); ++i) {
+      const std::string where = "points[" + std::to_string(i) + "]";
+      if (!points[i].is_object()) {
+        return Status::InvalidArgument("'" + where + "' must be an object, got " +
+                                       Describe(points[i]));
+      }
+      const Fields p(points[i], where);
+      NEARSTORE_RETURN_IF_ERROR(p.OnlyKnown({"id", "vector", "metadata"}));
+      NEARSTORE_ASSIGN_OR_RETURN(batch[i].id, p.String("id"));
+      NEARSTORE_ASSIGN_OR_RETURN(batch[i].vector, p.Vector("vector"));
+      NEARSTORE_ASSIGN_OR_RETURN(batch[i].metadata, p.Metadata("metadata"));
+    }
+    NEARSTORE_RETURN_IF_ERROR(col->Upsert(batch));
+    return JsonResponse({{"upserted", batch.size()}});
+  }
+
+  Result<Response> GetPoints(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"ids", "with_vectors", "with_metadata"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, f.Strings("ids", limits_.max_batch_points));
+    NEARSTORE_ASSIGN_OR_RETURN(const bool with_vectors, f.Bool("with_vectors", true));
+    NEARSTORE_ASSIGN_OR_RETURN(const bool with_metadata, f.Bool("with_metadata", true));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(ids));
+    std::string out = "{\"points\":[";
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      if (points[i].has_value()) {
+        AppendPoint(*points[i], with_metadata, with_vectors, &out);
+      } else {
+        out += "null";
+      }
+    }
+    out += "]}";
+    return Response{200, std::move(out)};
+  }
+
+  Result<Response> Update(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"id", "vector", "metadata"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string id, f.String("id"));
+    PointUpdate update;
+    if (f.Has("vector")) {
+      NEARSTORE_ASSIGN_OR_RETURN(update.vector, f.Vector("vector"));
+    }
+    if (f.Has("metadata")) {
+      NEARSTORE_ASSIGN_OR_RETURN(update.metadata, f.Metadata("metadata"));
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const bool updated, col->Update(id, update));
+    return JsonResponse({{"updated", updated}});
+  }
+
+  Result<Response> Delete(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"ids", "filter"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    if (f.Has("ids") == f.Has("filter")) {
+      return Status::InvalidArgument("give either 'ids' (a list) or 'filter' (an object)");
+    }
+    if (f.Has("filter")) {
+      NEARSTORE_ASSIGN_OR_RETURN(const std::string filter, f.Filter("filter"));
+      NEARSTORE_ASSIGN_OR_RETURN(const uint64_t n, col->DeleteWhere(filter));
+      return JsonResponse({{"deleted", n}});
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, f.Strings("ids", limits_.max_batch_points));
+    NEARSTORE_ASSIGN_OR_RETURN(const std::vector<bool> existed, col->DeleteMany(ids));
+    return JsonResponse({{"deleted", existed}});
+  }
+
+  Result<Response> Count(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    std::string filter;
+    if (!r.body.empty()) {
+      NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
+      const Fields f(body, "");
+      NEARSTORE_RETURN_IF_ERROR(f.OnlyKnown({"filter"}));
+      NEARSTORE_ASSIGN_OR_RETURN(filter, f.Filter("filter"));
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t n, col->CountWhere(filter));
+    return JsonResponse({{"count", n}});
+  }
+
+  Result<Response> Scroll(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    ScrollOptions o;
+    if (!r.body.empty()) {
+      NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
+      const Fields f(body, "");
+      NEARSTORE_RETURN_IF_ERROR(
+          f.OnlyKnown({"after", "limit", "filter", "with_vectors", "with_metadata"}));
+      NEARSTORE_ASSIGN_OR_RETURN(o.after, f.String("after", ""));
+      NEARSTORE_ASSIGN_OR_RETURN(o.limit, f.Unsigned("limit", 100, 1, limits_.max_limit));
+      NEARSTORE_ASSIGN_OR_RETURN(o.filter, f.Filter("filter"));
+      NEARSTORE_ASSIGN_OR_RETURN(o.with_vectors, f.Bool("with_vectors", false));
+      NEARSTORE_ASSIGN_OR_RETURN(o.with_metadata, f.Bool("with_metadata", true));
+    } else {
+      o.limit = 100;
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const ScrollPage page, col->Scroll(o));
+    std::string out = "{\"points\":[";
+    for (size_t i = 0; i < page.points.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendPoint(page.points[i], o.with_metadata, o.with_vectors, &out);
+    }
+    out += "],\"next_after\":";
+    out += page.next_after.empty() ? "null" : json(page.next_after).dump();
+    out += "}";
+    return Response{200, std::move(out)};
+  }
+
+  Result<Response> Search(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"vector", "k", "ef", "rerank", "filter",
+                                                          "with_metadata", "with_vectors"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> vector, f.Vector("vector"));
+    NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto hits, col->Search(vector, o));
+    std::string out = "{\"hits\":";
+    AppendHits(hits, o, &out);
+    out += "}";
+    return Response{200, std::move(out)};
+  }
+
+  Result<Response> SearchBatch(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"vectors", "k", "ef", "rerank", "filter",
+                                                          "with_metadata", "with_vectors"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    if (!f.Has("vectors") || !f.At("vectors").is_array()) {
+      return Status::InvalidArgument("'vectors' is required: a list of lists of numbers");
+    }
+    const json& vectors = f.At("vectors");
+    NEARSTORE_RETURN_IF_ERROR(CheckBatch("vectors", vectors.size()));
+    std::vector<float> queries;
+    queries.reserve(vectors.size() * col->dim());
+    for (size_t i = 0; i < vectors.size(); ++i) {
+      const std::string where = "vectors[" + std::to_string(i) + "]";
+      NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> v, ReadVector(vectors[i], where));
+      if (v.size() != col->dim()) {
+        return Status::InvalidArgument("'" + where + "' has " + std::to_string(v.size()) +
+                                       " numbers; collection '" + col->name() + "' has dimension " +
+                                       std::to_string(col->dim()));
+      }
+      queries.insert(queries.end(), v.begin(), v.end());
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto results, col->SearchBatch(queries, o));
+    std::string out = "{\"results\":[";
+    for (size_t q = 0; q < results.size(); ++q) {
+      if (q > 0) out.push_back(',');
+      AppendHits(results[q], o, &out);
+    }
+    out += "]}";
+    return Response{200, std::move(out)};
+  }
+
+  Result<Response> ListIndexes(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_RETURN_IF_ERROR(col->CheckUsable());
+    json indexes = json::object();
+    for (const auto& i : col->ListPayloadIndexes()) indexes[i.field] = PayloadIndexKindName(i.kind);
+    return JsonResponse({{"indexes", indexes}});
+  }
+
+  Result<Response> CreateIndex(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"field", "kind"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string field, f.String("field"));
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string kind_name, f.String("kind"));
+    NEARSTORE_ASSIGN_OR_RETURN(const PayloadIndexKind kind, ParsePayloadIndexKind(kind_name));
+    NEARSTORE_RETURN_IF_ERROR(col->CreatePayloadIndex(field, kind));
+    return JsonResponse({{"created", true}});
+  }
+
+  Result<Response> DropIndex(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"field"}));
+    const auto& col = call.col;
+    const Fields f(call.body, "");
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string field, f.String("field"));
+    NEARSTORE_ASSIGN_OR_RETURN(const bool dropped, col->DropPayloadIndex(field));
+    return JsonResponse({{"dropped", dropped}});
+  }
+
+  Result<Response> Flush(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_RETURN_IF_ERROR(col->Flush());
+    return JsonResponse({{"flushed", true}});
+  }
+
+  Result<Response> Compact(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_RETURN_IF_ERROR(col->Compact());
+    return JsonResponse({{"compacted", true}});
+  }
+
+ private:
+  Result<std::shared_ptr<nearstore::Collection>> Collection(const Request& r) {
+    return db_->GetCollection(r.params.at("collection"));
+  }
+
+  // What most routes start with: the collection named in the path, and the body, a JSON
+  // object with only `known` keys.
+  struct Call {
+    std::shared_ptr<nearstore::Collection> col;
+    json body;
+  };
+  Result<Call> Begin(const Request& r, std::initializer_list<std::string_view> known) {
+    Call call;
+    NEARSTORE_ASSIGN_OR_RETURN(call.col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(call.body, ParseObject(r.body));
+    NEARSTORE_RETURN_IF_ERROR(Fields(call.body, "").OnlyKnown(known));
+    return call;
+  }
+
+  Status CheckBatch(const char* what, size_t n) const {
+    if (n <= limits_.max_batch_points) return Status::Ok();
+    return Status::InvalidArgument("'" + std::string(what) + "' holds " + std::to_string(n) +
+                                   " entries; at most " + std::to_string(limits_.max_batch_points) +
+                                   " are accepted per request (max_batch_points)");
+  }
+
+  Result<SearchOptions> ReadSearchOptions(const Fields& f) const {
+    SearchOptions o;
+    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t k, f.Unsigned("k", 10, 1, limits_.max_limit));
+    o.k = static_cast<int>(k);
+    NEARSTORE_ASSIGN_OR_RETURN(o.ef, f.Unsigned("ef", 0, 0, kMaxEf));
+    NEARSTORE_ASSIGN_OR_RETURN(o.rerank, f.Unsigned("rerank", 0, 0, kMaxRerank));
+    NEARSTORE_ASSIGN_OR_RETURN(o.filter, f.Filter("filter"));
+    NEARSTORE_ASSIGN_OR_RETURN(o.with_metadata, f.Bool("with_metadata", true));
+    NEARSTORE_ASSIGN_OR_RETURN(o.with_vectors, f.Bool("with_vectors", false));
+    return o;
+  }
+
+  static void AppendHits(const std::vector<Hit>& hits, const SearchOptions& o, std::string* out) {
+    out->push_back('[');
+    for (size_t i = 0; i < hits.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      AppendHit(hits[i], o.with_metadata, o.with_vectors, out);
+    }
+    out->push_back(']');
+  }
+
+  Database* db_;
+  ServerOptions limits_;
+};
+
+}  // namespace
+
+void AddNativeRoutes(Database* db, const ServerOptions& options, Router* router) {
+  auto api = std::make_shared<NativeApi>(db, options);
+  using Fn = Result<Response> (NativeApi::*)(const Request&);
+  auto add = [&](Method method, const char* pattern, Access access, Fn fn) {
+    router->Add(method, pattern, access, [api, fn](const Request& r) -> Response {
+      Result<Response> out = ((*api).*fn)(r);
+      return out.ok() ? std::move(*out) : ErrorResponse(out.status());
+    });
+  };
+  constexpr Access kRead = Access::kReadOnly, kWrite = Access::kReadWrite;
+  const std::string c = "/v1/collections/{collection}";
+  add(Method::kGet, "/v1/collections", kRead, &NativeApi::ListCollections);
+  add(Method::kPost, "/v1/collections", kWrite, &NativeApi::CreateCollection);
+  add(Method::kGet, c.c_str(), kRead, &NativeApi::GetCollection);
+  add(Method::kDelete, c.c_str(), kWrite, &NativeApi::DropCollection);
+  add(Method::kPost, (c + "/upsert").c_str(), kWrite, &NativeApi::Upsert);
+  add(Method::kPost, (c + "/get").c_str(), kRead, &NativeApi::GetPoints);
+  add(Method::kPost, (c + "/update").c_str(), kWrite, &NativeApi::Update);
+  add(Method::kPost, (c + "/delete").c_str(), kWrite, &NativeApi::Delete);
+  add(Method::kPost, (c + "/count").c_str(), kRead, &NativeApi::Count);
+  add(Method::kPost, (c + "/scroll").c_str(), kRead, &NativeApi::Scroll);
+  add(Method::kPost, (c + "/search").c_str(), kRead, &NativeApi::Search);
+  add(Method::kPost, (c + "/search_batch").c_str(), kRead, &NativeApi::SearchBatch);
+  add(Method::kGet, (c + "/indexes").c_str(), kRead, &NativeApi::ListIndexes);
+  add(Method::kPost, (c + "/indexes").c_str(), kWrite, &NativeApi::CreateIndex);
+  add(Method::kPost, (c + "/indexes/drop").c_str(), kWrite, &NativeApi::DropIndex);
+  add(Method::kPost, (c + "/flush").c_str(), kWrite, &NativeApi::Flush);
+  add(Method::kPost, (c + "/compact").c_str(), kWrite, &NativeApi::Compact);
+}
+
+}  // namespace nearstore::server

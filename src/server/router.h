@@ -1,0 +1,66 @@
+// Router: the routes of the server, matched on method and path. A route's pattern is a path
+// whose segments are literals or parameters ("/v1/collections/{collection}/search"); a
+// parameter matches one URL-decoded segment of 1..128 bytes of [A-Za-z0-9_-] (names are
+// validated before any handler sees them, and files are only ever named from such names).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/server_options.h"
+
+namespace nearstore::server {
+
+enum class Method { kGet, kPost, kPut, kPatch, kDelete, kHead, kOther };
+const char* MethodName(Method method);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string path;                           // without the query
+  std::string query;                          // after '?', undecoded ("" when none)
+  std::map<std::string, std::string> params;  // decoded path parameters
+  std::string body;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  Method method;
+  std::string pattern;  // also the route's label in metrics and the access log
+  Access access;        // what a key needs
+  bool open = false;    // served without a key (health checks)
+  Handler handler;
+  std::vector<std::string> parts;  // the pattern split at '/'
+};
+
+class Router {
+ public:
+  void Add(Method method, std::string pattern, Access access, Handler handler, bool open = false);
+
+  struct Match {
+    const Route* route = nullptr;  // null: no route
+    bool path_known = false;       // some route has this path with another method (405)
+    std::string bad_name;          // a parameter's segment was not a valid name (400)
+    std::map<std::string, std::string> params;
+  };
+  Match Find(Method method, std::string_view path) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// `s` with %XX sequences decoded; false when a sequence is malformed.
+bool PercentDecode(std::string_view s, std::string* out);
+// Whether `name` is 1..128 bytes of [A-Za-z0-9_-].
+bool IsValidName(std::string_view name);
+
+}  // namespace nearstore::server

@@ -1,0 +1,55 @@
+#include "server/serve.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "nearstore/database.h"
+#include "server/http_server.h"
+#include "server/json_io.h"
+#include "server/native_api.h"
+
+namespace nearstore::server {
+
+void AddServiceRoutes(Database* db, Metrics* metrics, std::function<bool()> draining,
+                      Router* router) {
+  constexpr Access kRead = Access::kReadOnly;
+  router->Add(Method::kGet, "/", kRead, [](const Request&) {
+    return JsonResponse({{"title", "nearstore"}, {"version", NEARSTORE_VERSION}});
+  });
+  auto ok = [](const Request&) { return JsonResponse({{"status", "ok"}}); };
+  router->Add(Method::kGet, "/healthz", kRead, ok, /*open=*/true);
+  router->Add(Method::kGet, "/livez", kRead, ok, /*open=*/true);
+  router->Add(
+      Method::kGet, "/readyz", kRead,
+      [draining](const Request&) {
+        if (draining()) return ErrorResponse(503, "ShuttingDown", "the server is shutting down");
+        return JsonResponse({{"status", "ok"}});
+      },
+      /*open=*/true);
+  router->Add(Method::kGet, "/metrics", kRead, [db, metrics](const Request&) {
+    return Response{200, metrics->Render(db), "text/plain; version=0.0.4; charset=utf-8"};
+  });
+}
+
+Status Serve(const std::string& path, const ServerOptions& options) {
+  NEARSTORE_RETURN_IF_ERROR(ValidateOptions(options));
+  NEARSTORE_ASSIGN_OR_RETURN(auto db, Database::Open(path));
+  Metrics metrics;
+  Router router;
+  HttpServer* server_ptr = nullptr;
+  AddServiceRoutes(
+      db.get(), &metrics, [&server_ptr] { return server_ptr->draining(); }, &router);
+  AddNativeRoutes(db.get(), options, &router);
+  HttpServer server(&router, Authorizer(options.api_keys), options, &metrics);
+  server_ptr = &server;
+  NEARSTORE_RETURN_IF_ERROR(server.Listen());
+  std::printf("nearstore serve: listening on http://%s:%u (database %s)\n", options.address.c_str(),
+              static_cast<unsigned>(server.port()), path.c_str());
+  std::fflush(stdout);
+  server.Run(/*handle_signals=*/true);
+  std::printf("nearstore serve: drained; closing the database\n");
+  std::fflush(stdout);
+  return db->Close();
+}
+
+}  // namespace nearstore::server

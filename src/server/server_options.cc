@@ -1,0 +1,135 @@
+#include "server/server_options.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace nearstore::server {
+namespace {
+
+using nlohmann::json;
+
+Status Bad(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument("config file '" + path + "': " + what);
+}
+
+// Reads `doc[key]` as an unsigned integer in [lo, hi] into `out` when present.
+template <class T>
+Status ReadNumber(const json& doc, const char* key, uint64_t lo, uint64_t hi,
+                  const std::string& path, T* out) {
+  if (!doc.contains(key)) return Status::Ok();
+  const json& v = doc[key];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) {
+    return Bad(path, std::string("\"") + key + "\" must be an integer in " + std::to_string(lo) +
+                         ".." + std::to_string(hi) + ", got " + v.dump());
+  }
+  *out = static_cast<T>(v.get<uint64_t>());
+  return Status::Ok();
+}
+
+Status ReadApiKeys(const json& keys, const std::string& path, std::vector<ApiKey>* out) {
+  if (!keys.is_array()) return Bad(path, "\"api_keys\" must be a list of objects");
+  out->clear();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const json& k = keys[i];
+    const std::string where = "api_keys[" + std::to_string(i) + "]";
+    if (!k.is_object()) return Bad(path, where + " must be an object");
+    ApiKey key;
+    for (const auto& [name, value] : k.items()) {
+      if (name == "key" && value.is_string()) {
+        key.key = value.get<std::string>();
+      } else if (name == "access" && value.is_string() &&
+                 (value == "read-write" || value == "read-only")) {
+        key.access = value == "read-only" ? Access::kReadOnly : Access::kReadWrite;
+      } else if (name == "collections" && value.is_array()) {
+        for (const auto& c : value) {
+          if (!c.is_string()) return Bad(path, where + ".collections must hold names");
+          key.collections.push_back(c.get<std::string>());
+        }
+      } else {
+        return Bad(path, where + ": unknown key or bad value \"" + name +
+                             "\" (expected \"key\": string, \"access\": \"read-write\" or "
+                             "\"read-only\", \"collections\": list of names)");
+      }
+    }
+    out->push_back(std::move(key));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, ServerOptions* o) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("config file '" + path + "' cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  const json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Bad(path, "not valid JSON");
+  if (!doc.is_object()) return Bad(path, "expected a JSON object of settings");
+  static const std::set<std::string> kKnown = {"address",
+                                               "port",
+                                               "io_threads",
+                                               "worker_threads",
+                                               "api_keys",
+                                               "max_body_bytes",
+                                               "max_header_bytes",
+                                               "max_batch_points",
+                                               "max_limit",
+                                               "max_connections",
+                                               "max_pending_requests",
+                                               "request_timeout_ms",
+                                               "idle_timeout_ms",
+                                               "drain_timeout_ms",
+                                               "access_log"};
+  for (const auto& [key, value] : doc.items()) {
+    if (!kKnown.contains(key)) return Bad(path, "unknown setting \"" + key + "\"");
+  }
+  if (doc.contains("address")) {
+    if (!doc["address"].is_string()) return Bad(path, "\"address\" must be a string");
+    o->address = doc["address"].get<std::string>();
+  }
+  NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "port", 0, 65535, path, &o->port));
+  NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "io_threads", 1, 256, path, &o->io_threads));
+  NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "worker_threads", 0, 1024, path, &o->worker_threads));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_body_bytes", 1024, uint64_t{1} << 34, path, &o->max_body_bytes));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_header_bytes", 1024, 1 << 20, path, &o->max_header_bytes));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_batch_points", 1, 10'000'000, path, &o->max_batch_points));
+  NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "max_limit", 1, 100'000, path, &o->max_limit));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_connections", 1, 1'000'000, path, &o->max_connections));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_pending_requests", 1, 1'000'000, path, &o->max_pending_requests));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "request_timeout_ms", 1, 3'600'000, path, &o->request_timeout_ms));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "idle_timeout_ms", 1, 3'600'000, path, &o->idle_timeout_ms));
+  NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "drain_timeout_ms", 0, 3'600'000, path, &o->drain_timeout_ms));
+  if (doc.contains("access_log")) {
+    if (!doc["access_log"].is_boolean()) return Bad(path, "\"access_log\" must be true or false");
+    o->access_log = doc["access_log"].get<bool>();
+  }
+  if (doc.contains("api_keys"))
+    NEARSTORE_RETURN_IF_ERROR(ReadApiKeys(doc["api_keys"], path, &o->api_keys));
+  return Status::Ok();
+}
+
+Status ValidateOptions(const ServerOptions& o) {
+  if (o.io_threads < 1) return Status::InvalidArgument("io threads must be at least 1");
+  if (o.worker_threads < 0) return Status::InvalidArgument("worker threads must be 0 or more");
+  std::set<std::string> seen;
+  for (const auto& k : o.api_keys) {
+    if (k.key.size() < 16) {
+      return Status::InvalidArgument("an API key must be at least 16 characters long");
+    }
+    if (!seen.insert(k.key).second) return Status::InvalidArgument("an API key is listed twice");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nearstore::server
