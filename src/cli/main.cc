@@ -77,6 +77,8 @@ int RunServe(const std::string& path, const std::string& config,
     options.request_timeout_ms = flags.request_timeout_ms;
   }
   if (serve.count("--no-access-log") > 0) options.access_log = false;
+  if (serve.count("--tls-cert") > 0) options.tls_cert_file = flags.tls_cert_file;
+  if (serve.count("--tls-key") > 0) options.tls_key_file = flags.tls_key_file;
   for (const auto& k : keys)
     options.api_keys.push_back({k, nearstore::server::Access::kReadWrite, {}});
   for (const auto& k : read_keys) {
@@ -151,6 +153,8 @@ int main(int argc, char** argv) {
   serve->add_option("--max-connections", flags.max_connections, "most connections open at once");
   serve->add_option("--request-timeout-ms", flags.request_timeout_ms,
                     "time allowed to send one request");
+  serve->add_option("--tls-cert", flags.tls_cert_file, "TLS certificate chain (PEM)");
+  serve->add_option("--tls-key", flags.tls_key_file, "TLS private key (PEM)");
   serve->add_option("--api-key", keys, "a read-write API key (repeatable)");
   serve->add_option("--read-only-key", read_keys, "a read-only API key (repeatable)");
   bool no_access_log = false;

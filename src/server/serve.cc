@@ -43,8 +43,9 @@ Status Serve(const std::string& path, const ServerOptions& options) {
   HttpServer server(&router, Authorizer(options.api_keys), options, &metrics);
   server_ptr = &server;
   NEARSTORE_RETURN_IF_ERROR(server.Listen());
-  std::printf("nearstore serve: listening on http://%s:%u (database %s)\n", options.address.c_str(),
-              static_cast<unsigned>(server.port()), path.c_str());
+  const char* scheme = options.tls_cert_file.empty() ? "http" : "https";
+  std::printf("nearstore serve: listening on %s://%s:%u (database %s)\n", scheme,
+              options.address.c_str(), static_cast<unsigned>(server.port()), path.c_str());
   std::fflush(stdout);
   server.Run(/*handle_signals=*/true);
   std::printf("nearstore serve: drained; closing the database\n");

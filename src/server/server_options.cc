@@ -86,9 +86,12 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
   for (const auto& [key, value] : doc.items()) {
     if (!kKnown.contains(key)) return Bad(path, "unknown setting \"" + key + "\"");
   }
-  if (doc.contains("address")) {
-    if (!doc["address"].is_string()) return Bad(path, "\"address\" must be a string");
-    o->address = doc["address"].get<std::string>();
+  for (auto [key, out] :
+       {std::pair{"address", &o->address}, std::pair{"tls_cert_file", &o->tls_cert_file},
+        std::pair{"tls_key_file", &o->tls_key_file}}) {
+    if (!doc.contains(key)) continue;
+    if (!doc[key].is_string()) return Bad(path, std::string("\"") + key + "\" must be a string");
+    *out = doc[key].get<std::string>();
   }
   NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "port", 0, 65535, path, &o->port));
   NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "io_threads", 1, 256, path, &o->io_threads));

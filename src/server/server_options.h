@@ -26,6 +26,10 @@ struct ServerOptions {
   int io_threads = 2;      // threads reading and writing connections
   int worker_threads = 0;  // threads running requests (0 = one per core)
 
+  // TLS: both PEM files, or neither (plain HTTP).
+  std::string tls_cert_file;  // the certificate chain
+  std::string tls_key_file;
+
   // Every route but the health checks needs a key when any is configured.
   std::vector<ApiKey> api_keys;
 

@@ -318,6 +318,86 @@ def test_sigterm_drains_and_loses_nothing_acknowledged(tmp_path: Path) -> None:
         assert not missing, f"{len(missing)} acknowledged points lost, e.g. {missing[:3]}"
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_tls(tmp_path: Path) -> None:
+    import ssl
+
+    cert, key = self_signed_certificate(tmp_path)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    server = ServerProcess(tmp_path / "db", "--tls-cert", str(cert), "--tls-key", str(key),
+                           "--api-key", RW)
+    try:
+        assert server.url.startswith("https://")
+        with httpx.Client(base_url=server.url, verify=trusted, headers={"api-key": RW},
+                          trust_env=False) as c:
+            ok(c.post("/v1/collections", json={"name": "secure", "dim": 2}))
+            ok(c.post("/v1/collections/secure/upsert",
+                      json={"points": [{"id": "a", "vector": [1, 0]}]}))
+            hits = ok(c.post("/v1/collections/secure/search", json={"vector": [1, 0]}))
+            assert [h["id"] for h in hits["hits"]] == ["a"]
+            error(httpx.post(server.url + "/v1/collections/secure/count", json={},
+                             verify=trusted, trust_env=False), 401)
+        # A client that does not trust the certificate gets no answer, nor does plain HTTP.
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(server.url + "/healthz", trust_env=False)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(server.url.replace("https://", "http://") + "/healthz", trust_env=False,
+                      timeout=5)
+    finally:
+        assert server.stop() == 0, server.log()
+
+
+def test_connections_over_the_limit_get_429(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "db", "--max-connections", "2")
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        held = [socket.create_connection((host, int(port)), timeout=10) for _ in range(2)]
+        time.sleep(0.2)  # both accepted
+        status, reply = raw_request(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 429 and b"max_connections" in reply
+        for s in held:
+            s.close()
+        time.sleep(0.2)
+        with client(server, key=None) as c:
+            assert ok(c.get("/healthz")) == {"status": "ok"}
+    finally:
+        assert server.stop() == 0, server.log()
+
+
+def test_bad_tls_files_are_refused_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(RuntimeError, match="TLS certificate file"):
+        ServerProcess(tmp_path / "db", "--tls-cert", str(missing), "--tls-key", str(missing))
+
+
 def test_second_server_on_a_served_directory_is_refused(server: ServerProcess, tmp_path: Path
                                                         ) -> None:
     db_path = Path(server.log_path.as_posix().removesuffix(".server.log"))

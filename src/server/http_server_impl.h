@@ -1,0 +1,129 @@
+// HttpServer::Impl: the listener, the thread pools and what every connection shares (the
+// router, keys, options, metrics, drain state). Internal to src/server.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "server/http_server.h"
+
+namespace nearstore::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class HttpServer::Impl {
+ public:
+  Impl(const Router* router, Authorizer authorizer, ServerOptions options, Metrics* metrics)
+      : router_(router),
+        auth_(std::move(authorizer)),
+        options_(std::move(options)),
+        metrics_(metrics),
+        workers_(options_.worker_threads > 0
+                     ? options_.worker_threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        acceptor_(asio::make_strand(ioc_)),
+        signals_(ioc_) {}
+
+  // TLS: the certificate chain and key from the options (InvalidArgument naming the file).
+  Status SetUpTls();
+
+  Status Listen() {
+    if (Status s = SetUpTls(); !s.ok()) return s;
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(options_.address, ec);
+    if (ec) {
+      return Status::InvalidArgument("'" + options_.address + "' is not an IP address");
+    }
+    const tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::IOError("cannot listen on " + options_.address + ":" +
+                             std::to_string(options_.port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return Status::Ok();
+  }
+
+  void Run(bool handle_signals) {
+    if (handle_signals) {
+      signals_.add(SIGINT);
+      signals_.add(SIGTERM);
+      signals_.async_wait([this](const beast::error_code& ec, int) {
+        if (!ec) Drain();
+      });
+    }
+    Accept();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    workers_.join();
+  }
+
+  void Drain() {
+    asio::post(ioc_, [this] {
+      if (draining_.exchange(true)) return;
+      beast::error_code ec;
+      acceptor_.close(ec);
+      signals_.cancel();
+      drain_deadline_ = Clock::now() + std::chrono::milliseconds(options_.drain_timeout_ms);
+      WaitForInFlight();
+    });
+  }
+
+  // Stops the I/O threads once no request is in flight, or at the drain deadline. Idle
+  // keep-alive connections are closed by the stop.
+  void WaitForInFlight() {
+    if (metrics_->in_flight.load() == 0 || Clock::now() >= drain_deadline_) {
+      ioc_.stop();
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(5));
+    timer->async_wait([this, timer](const beast::error_code&) { WaitForInFlight(); });
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (ec == asio::error::operation_aborted || draining_) return;
+                             } else {
+                               StartSession(std::move(socket));
+                             }
+                             if (!draining_) Accept();
+                           });
+  }
+
+  void StartSession(tcp::socket socket);
+  void AccessLog(const std::string& remote, const Request& r, const std::string& route,
+                 unsigned status, double seconds, size_t bytes_out);
+
+  const Router* router_;
+  Authorizer auth_;
+  ServerOptions options_;
+  Metrics* metrics_;
+  asio::io_context ioc_;
+  asio::thread_pool workers_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<uint32_t> pending_{0};  // requests waiting for or on a worker
+  Clock::time_point drain_deadline_;
+  std::mutex log_mu_;
+  std::optional<asio::ssl::context> tls_;  // set when the options name a certificate
+};
+
+}  // namespace nearstore::server

@@ -1,0 +1,330 @@
+// Session: one client connection of the HTTP server, over plain TCP or TLS (Stream is
+// beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>). Internal to src/server.
+#pragma once
+
+#include <array>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "server/http_server_impl.h"
+#include "server/json_io.h"
+
+namespace nearstore::server {
+
+namespace http = beast::http;
+
+Method MethodOf(http::verb verb);
+
+// One connection: reads requests one after another (keep-alive), each judged on its headers
+// before its body is read, runs it on the worker pool and writes the response.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  // `stream_args`: what the stream is made of (the socket; for TLS, the socket and context).
+  template <class... Args>
+  explicit Session(HttpServer::Impl* server, Args&&... stream_args)
+      : stream_(std::forward<Args>(stream_args)...),
+        timer_(stream_.get_executor()),
+        server_(server) {
+    beast::error_code ec;
+    const auto endpoint = Socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    ++server_->metrics_->connections;
+  }
+  ~Session() { --server_->metrics_->connections; }
+
+  // Serves the connection's requests; or, for a connection over max_connections (`refuse`),
+  // answers 429 and closes it.
+  void Start(bool refuse) {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(), refuse] {
+      if constexpr (kTls) {
+        self->StartTimer(self->options().request_timeout_ms);
+        self->stream_.async_handshake(asio::ssl::stream_base::server,
+                                      [self, refuse](beast::error_code ec) {
+                                        self->timer_.cancel();
+                                        if (ec) return self->Close(/*linger=*/false);
+                                        self->Serve(refuse);
+                                      });
+      } else {
+        self->Serve(refuse);
+      }
+    });
+  }
+
+ private:
+  tcp::socket& Socket() { return beast::get_lowest_layer(stream_).socket(); }
+
+  void Serve(bool refuse) {
+    if (!refuse) return ReadHeader();
+    Finish(ErrorResponse(429, "TooManyConnections",
+                         "the server has " + std::to_string(options().max_connections) +
+                             " connections open, the most it accepts (max_connections)"),
+           /*close=*/true);
+  }
+
+  const ServerOptions& options() const { return server_->options_; }
+
+  void ReadHeader() {
+    header_.emplace();
+    header_->header_limit(options().max_header_bytes);
+    header_->body_limit(options().max_body_bytes);
+    // Waiting for a new request is idle time; once bytes arrive, the request timeout applies.
+    StartTimer(buffer_.size() > 0 ? options().request_timeout_ms : options().idle_timeout_ms);
+    http::async_read_header(
+        stream_, buffer_, *header_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    timer_.cancel();
+    request_ = Request{};
+    started_ = Clock::now();
+    if (ec) return OnReadError(ec, /*in_body=*/false);
+    const auto& h = header_->get();
+    request_.method = MethodOf(h.method());
+    const std::string_view target(h.target().data(), h.target().size());
+    const size_t q = target.find('?');
+    request_.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request_.query = std::string(target.substr(q + 1));
+    ++server_->metrics_->in_flight;
+    in_flight_ = true;
+
+    if (server_->draining_) {
+      return Finish(ErrorResponse(503, "ShuttingDown", "the server is shutting down"), true);
+    }
+    Router::Match match = server_->router_->Find(request_.method, request_.path);
+    if (match.route == nullptr) {
+      if (match.path_known) {
+        return Finish(ErrorResponse(405, "MethodNotAllowed",
+                                    std::string(MethodName(request_.method)) +
+                                        " is not allowed on " + request_.path),
+                      true);
+      }
+      return Finish(ErrorResponse(404, "NotFound", "no route for " + request_.path), true);
+    }
+    route_ = match.route;
+    if (!match.bad_name.empty()) {
+      return Finish(
+          ErrorResponse(
+              400, "InvalidArgument",
+              "'" + match.bad_name + "' is not a valid name: 1..128 characters of A-Z a-z 0-9 _ -"),
+          true);
+    }
+    request_.params = std::move(match.params);
+    if (!route_->open && server_->auth_.enabled()) {
+      const auto api_key = h["api-key"];
+      const auto authorization = h[http::field::authorization];
+      const std::string_view presented = Authorizer::Presented(
+          {api_key.data(), api_key.size()}, {authorization.data(), authorization.size()});
+      const ApiKey* key = presented.empty() ? nullptr : server_->auth_.Find(presented);
+      if (key == nullptr) {
+        return Finish(ErrorResponse(401, "Unauthorized",
+                                    presented.empty()
+                                        ? "this route needs an API key: send it in an 'api-key' "
+                                          "header or as 'Authorization: Bearer <key>'"
+                                        : "the API key is not valid"),
+                      true);
+      }
+      const auto it = request_.params.find("collection");
+      const std::string collection = it == request_.params.end() ? "" : it->second;
+      if (!Authorizer::Allows(*key, route_->access, collection)) {
+        return Finish(ErrorResponse(403, "Forbidden",
+                                    std::string("the API key may not ") +
+                                        (route_->access == Access::kReadWrite ? "write" : "read") +
+                                        (collection.empty() ? " here" : " '" + collection + "'")),
+                      true);
+      }
+    }
+    if (const auto length = header_->content_length();
+        length && *length > options().max_body_bytes) {
+      return Finish(TooLarge(), true);
+    }
+    body_.emplace(std::move(*header_));
+    body_->body_limit(options().max_body_bytes);
+    StartTimer(options().request_timeout_ms);
+    http::async_read(stream_, buffer_, *body_,
+                     [self = this->shared_from_this()](beast::error_code read_ec, size_t) {
+                       self->OnBody(read_ec);
+                     });
+  }
+
+  void OnBody(beast::error_code ec) {
+    timer_.cancel();
+    if (ec) return OnReadError(ec, /*in_body=*/true);
+    keep_alive_ = body_->get().keep_alive();
+    request_.body = std::move(body_->get().body());
+    if (server_->pending_.load() >= options().max_pending_requests) {
+      return Finish(
+          ErrorResponse(429, "TooManyRequests",
+                        "the server has " + std::to_string(options().max_pending_requests) +
+                            " requests waiting, the most it queues "
+                            "(max_pending_requests); retry later"),
+          true);
+    }
+    ++server_->pending_;
+    asio::post(server_->workers_, [self = this->shared_from_this()] {
+      Response response;
+      try {
+        response = self->route_->handler(self->request_);
+      } catch (const std::exception& e) {
+        response = ErrorResponse(500, "Internal", std::string("unexpected error: ") + e.what());
+      }
+      asio::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
+        --self->server_->pending_;
+        self->Finish(std::move(r), !self->keep_alive_ || self->server_->draining_);
+      });
+    });
+  }
+
+  Response TooLarge() const {
+    return ErrorResponse(413, "PayloadTooLarge",
+                         "the request body is larger than " +
+                             std::to_string(options().max_body_bytes) +
+                             " bytes, the most accepted (max_body_bytes)");
+  }
+
+  void OnReadError(beast::error_code ec, bool in_body) {
+    // A peer that closed between requests, or an idle keep-alive connection timing out: no
+    // request, no answer.
+    const bool nothing_read = !in_body && buffer_.size() == 0 && !header_->got_some();
+    if (nothing_read &&
+        (ec == http::error::end_of_stream || timed_out_ || ec == asio::error::connection_reset)) {
+      return Close(/*linger=*/false);
+    }
+    if (!in_flight_) {
+      ++server_->metrics_->in_flight;
+      in_flight_ = true;
+    }
+    if (timed_out_) {
+      return Finish(ErrorResponse(408, "RequestTimeout",
+                                  "the request was not received within " +
+                                      std::to_string(options().request_timeout_ms) +
+                                      " ms (request_timeout_ms)"),
+                    true);
+    }
+    if (ec == http::error::header_limit) {
+      return Finish(ErrorResponse(431, "HeadersTooLarge",
+                                  "the request headers are larger than " +
+                                      std::to_string(options().max_header_bytes) +
+                                      " bytes (max_header_bytes)"),
+                    true);
+    }
+    if (ec == http::error::body_limit) return Finish(TooLarge(), true);
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close(/*linger=*/false);  // the client went away mid-request: nobody to answer
+    }
+    Finish(ErrorResponse(400, "BadRequest", "malformed HTTP request: " + ec.message()), true);
+  }
+
+  void Finish(Response r, bool close) {
+    close_after_write_ = close;
+    status_ = r.status;
+    route_label_ = route_ != nullptr ? route_->pattern : "";
+    response_ = {};
+    response_.result(r.status);
+    response_.version(11);
+    response_.set(http::field::server, "nearstore");
+    response_.set(http::field::content_type, r.content_type);
+    response_.keep_alive(!close);
+    response_.body() = std::move(r.body);
+    response_.prepare_payload();
+    StartTimer(options().request_timeout_ms);
+    http::async_write(
+        stream_, response_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    timer_.cancel();
+    const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    server_->metrics_->Observe(MethodName(request_.method), route_label_, status_, seconds);
+    server_->AccessLog(remote_, request_, route_label_, status_, seconds, response_.body().size());
+    if (in_flight_) {
+      --server_->metrics_->in_flight;
+      in_flight_ = false;
+    }
+    route_ = nullptr;
+    if (ec || timed_out_) return Close(/*linger=*/false);
+    if (close_after_write_) return Close(/*linger=*/true);
+    ReadHeader();
+  }
+
+  // The deadline of the current read or write: when it passes, the socket's operations are
+  // cancelled (not the socket closed, so that a 408 can still be written).
+  void StartTimer(uint32_t ms) {
+    timed_out_ = false;
+    timer_.expires_after(std::chrono::milliseconds(ms));
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the operation finished in time
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->Socket().cancel(ignored);
+    });
+  }
+
+  // Closes the connection. With `linger`, after the response: the sending side is shut and
+  // what the client still sends (an unread body) is read and dropped for up to a second, so
+  // that the kernel does not answer it with a reset that would destroy the response before
+  // the client reads it.
+  void Close(bool linger) {
+    if (in_flight_) {
+      --server_->metrics_->in_flight;
+      in_flight_ = false;
+    }
+    beast::error_code ec;
+    if (!linger) {
+      Socket().shutdown(tcp::socket::shutdown_both, ec);
+      Socket().close(ec);
+      return;
+    }
+    StartTimer(1000);
+    if constexpr (kTls) {
+      // TLS says goodbye with close_notify, which the shutdown sends and waits for.
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        self->timer_.cancel();
+        beast::error_code ignored;
+        self->Socket().close(ignored);
+      });
+    } else {
+      Socket().shutdown(tcp::socket::shutdown_send, ec);
+      DrainInput();
+    }
+  }
+
+  void DrainInput() {
+    Socket().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (!ec && !self->timed_out_) return self->DrainInput();
+                               self->timer_.cancel();
+                               beast::error_code ignored;
+                               self->Socket().close(ignored);
+                             });
+  }
+
+  Stream stream_;
+  asio::steady_timer timer_;
+  bool timed_out_ = false;
+  std::array<char, 4096> scratch_;  // bytes drained before closing
+  HttpServer::Impl* server_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_;
+  std::optional<http::request_parser<http::string_body>> body_;
+  http::response<http::string_body> response_;
+  Request request_;
+  const Route* route_ = nullptr;
+  std::string route_label_;
+  unsigned status_ = 0;
+  bool keep_alive_ = true;
+  bool close_after_write_ = false;
+  bool in_flight_ = false;
+  Clock::time_point started_ = Clock::now();
+};
+
+}  // namespace nearstore::server
