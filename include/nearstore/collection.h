@@ -28,6 +28,9 @@ class Collection {
   virtual ~Collection() = default;
 
   virtual const std::string& name() const = 0;
+  // Distinct for every collection ever created in its database: a collection dropped and
+  // created again under the same name gets a new one (so a stale handle can be told apart).
+  virtual uint64_t incarnation() const = 0;
   virtual uint32_t dim() const = 0;
   virtual Metric metric() const = 0;
 
@@ -102,5 +105,12 @@ class Collection {
   // Rewrites all segments into one without deleted points, and waits for it.
   [[nodiscard]] virtual Status Compact() = 0;
 };
+
+// The shape checks both the Python package and the server make before handing columns to a
+// collection (InvalidArgument saying what was expected otherwise): `ids` ids with `rows`
+// vectors of `width` numbers for an upsert; queries of `width` numbers for a batch search.
+[[nodiscard]] Status CheckUpsertShape(const Collection& collection, size_t ids, size_t rows,
+                                      size_t width);
+[[nodiscard]] Status CheckQueryWidth(const Collection& collection, size_t width);
 
 }  // namespace nearstore

@@ -152,6 +152,7 @@ struct ScrollPage {
 
 struct CollectionInfo {
   std::string name;
+  uint64_t incarnation = 0;  // see Collection::incarnation
   uint32_t dim = 0;
   Metric metric = Metric::kCosine;
   uint64_t count = 0;          // live points

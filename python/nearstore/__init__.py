@@ -31,7 +31,9 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
     StorageError,
+    UnavailableError,
     _BY_CODE,
 )
 
@@ -40,6 +42,7 @@ for _code, _cls in _BY_CODE.items():
 
 __all__ = [
     "open",
+    "connect",
     "Database",
     "Collection",
     "Hit",
@@ -53,6 +56,8 @@ __all__ = [
     "BusyError",
     "ClosedError",
     "InternalError",
+    "PermissionDeniedError",
+    "UnavailableError",
 ]
 __version__ = "0.1.0"
 
@@ -472,3 +477,22 @@ def open(  # noqa: A001
             None if path is None else os.fspath(path), sync, threads, memtable_max_bytes
         )
     )
+
+
+def connect(
+    url: str,
+    api_key: Optional[str] = None,
+    *,
+    timeout: float = 30.0,
+    verify: Any = True,
+) -> Database:
+    """The database served by ``nearstore serve`` at ``url`` (``"http://host:port"``), with
+    exactly the API of :func:`open`'s: same methods, results and exceptions, plus
+    :class:`PermissionDeniedError` (the key) and :class:`UnavailableError` (the network, a
+    server shutting down or too busy). ``api_key`` is sent with every request; ``verify`` is
+    httpx's (True, False, or an ``ssl.SSLContext`` trusting the server's certificate).
+    Connections are pooled; the object is safe to share between threads. ``path`` is the URL.
+    """
+    from .remote import RemoteDatabase
+
+    return Database(RemoteDatabase(url, api_key, timeout, verify))  # type: ignore[arg-type]

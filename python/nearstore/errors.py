@@ -43,6 +43,14 @@ class ClosedError(Error, RuntimeError):
     """The database was closed or the collection dropped (or a failed write poisoned it)."""
 
 
+class PermissionDeniedError(Error, PermissionError):
+    """The server refused the API key (none, unknown, or not allowed to do this)."""
+
+
+class UnavailableError(Error, ConnectionError):
+    """The server cannot be reached, is shutting down, or is too busy now (retry later)."""
+
+
 class InternalError(Error, RuntimeError):
     """A bug in nearstore: please report it."""
 

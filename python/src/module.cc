@@ -126,17 +126,7 @@ NB_MODULE(_core, m) {
           "upsert",
           [](Collection& c, const std::vector<std::string>& ids, const Matrix& vectors,
              const std::vector<std::string>& metadata) {
-            if (vectors.shape(0) != ids.size()) {
-              Raise(Status::InvalidArgument("got " + std::to_string(ids.size()) + " ids and " +
-                                            std::to_string(vectors.shape(0)) +
-                                            " vectors; expected one vector per id"));
-            }
-            if (vectors.shape(1) != c.dim()) {
-              Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
-                                            "' expects " + std::to_string(c.dim()) +
-                                            ", got vectors of " +
-                                            std::to_string(vectors.shape(1))));
-            }
+            Check(CheckUpsertShape(c, ids.size(), vectors.shape(0), vectors.shape(1)));
             Status s;
             {
               nb::gil_scoped_release release;
@@ -316,12 +306,7 @@ NB_MODULE(_core, m) {
           "search_batch",
           [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef,
              uint32_t rerank, std::string filter) {
-            if (queries.shape(1) != c.dim()) {
-              Raise(Status::InvalidArgument("dimension mismatch: collection '" + c.name() +
-                                            "' expects " + std::to_string(c.dim()) +
-                                            ", got queries of " +
-                                            std::to_string(queries.shape(1))));
-            }
+            Check(CheckQueryWidth(c, queries.shape(1)));
             SearchOptions o;
             o.k = k;
             o.with_metadata = with_metadata;

@@ -1,6 +1,7 @@
 // Out-of-line parts of the public value types (status.h, types.h).
 #include <nlohmann/json.hpp>
 
+#include "nearstore/collection.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
 
@@ -128,8 +129,29 @@ Result<Quantization> ParseQuantization(std::string_view name) {
                                  "'; expected 'none', 'sq8' or 'binary'");
 }
 
+Status CheckUpsertShape(const Collection& c, size_t ids, size_t rows, size_t width) {
+  if (rows != ids) {
+    return Status::InvalidArgument("got " + std::to_string(ids) + " ids and " +
+                                   std::to_string(rows) + " vectors; expected one vector per id");
+  }
+  if (rows > 0 && width != c.dim()) {
+    return Status::InvalidArgument("dimension mismatch: collection '" + c.name() + "' expects " +
+                                   std::to_string(c.dim()) + ", got vectors of " +
+                                   std::to_string(width));
+  }
+  return Status::Ok();
+}
+
+Status CheckQueryWidth(const Collection& c, size_t width) {
+  if (width == c.dim()) return Status::Ok();
+  return Status::InvalidArgument("dimension mismatch: collection '" + c.name() + "' expects " +
+                                 std::to_string(c.dim()) + ", got queries of " +
+                                 std::to_string(width));
+}
+
 std::string CollectionInfoToJson(const CollectionInfo& i) {
   const nlohmann::json doc = {{"name", i.name},
+                              {"incarnation", i.incarnation},
                               {"dim", i.dim},
                               {"metric", MetricName(i.metric)},
                               {"count", i.count},

@@ -104,6 +104,7 @@ class CollectionImpl final : public Collection,
   Result<std::vector<std::vector<Hit>>> SearchBatch(std::span<const float> queries,
                                                     const SearchOptions& options) const override;
   CollectionInfo Info() const override;
+  uint64_t incarnation() const override { return id_; }
   Status Flush() override;
   Status Compact() override;
 

@@ -186,6 +186,7 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
 CollectionInfo CollectionImpl::Info() const {
   CollectionInfo info;
   info.name = name_;
+  info.incarnation = id_;
   info.dim = dim_;
   info.metric = metric_;
   info.index = index_options_;

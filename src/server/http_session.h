@@ -112,10 +112,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Finish(
           ErrorResponse(
               400, "InvalidArgument",
-              "'" + match.bad_name + "' is not a valid name: 1..128 characters of A-Z a-z 0-9 _ -"),
+              "'" + match.bad_name +
+                  "' is not a valid collection name: 1..128 letters, digits, '_', '-' or '.', "
+                  "not '.' or '..'"),
           true);
     }
     request_.params = std::move(match.params);
+    const auto incarnation = h["x-nearstore-collection"];
+    request_.incarnation.assign(incarnation.data(), incarnation.size());
     if (!route_->open && server_->auth_.enabled()) {
       const auto api_key = h["api-key"];
       const auto authorization = h[http::field::authorization];

@@ -1,7 +1,10 @@
 #include "server/json_io.h"
 
+#include <openssl/evp.h>
+
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace nearstore::server {
@@ -141,6 +144,37 @@ Result<uint64_t> Fields::Unsigned(std::string_view key, uint64_t fallback, uint6
   return v.get<uint64_t>();
 }
 
+Result<int64_t> Fields::Integer(std::string_view key, int64_t fallback) const {
+  if (!Has(key)) return fallback;
+  const json& v = At(key);
+  if (!v.is_number_integer()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be an integer, got " + Describe(v));
+  }
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return INT64_MAX;
+  }
+  return v.get<int64_t>();
+}
+
+Result<std::vector<float>> Fields::Floats32(std::string_view key) const {
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string text, String(key));
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be base64 of float32 values: " + why);
+  };
+  if (text.size() % 4 != 0) return bad("its length is not a multiple of 4");
+  std::string bytes(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return bad("it is not base64");
+  size_t size = static_cast<size_t>(n);
+  for (size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) --size;
+  if (size % sizeof(float) != 0) return bad("its bytes are not a whole number of float32 values");
+  std::vector<float> out(size / sizeof(float));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), size);
+  return out;
+}
+
 Result<bool> Fields::Bool(std::string_view key, bool fallback) const {
   if (!Has(key)) return fallback;
   const json& v = At(key);
@@ -161,6 +195,7 @@ Result<std::vector<float>> Fields::Vector(std::string_view key) const {
 Result<std::string> Fields::Filter(std::string_view key) const {
   if (!Has(key) || At(key).is_null()) return std::string();
   const json& v = At(key);
+  if (v.is_string()) return v.get<std::string>();  // JSON text: the engine parses and checks it
   if (!v.is_object()) {
     return Status::InvalidArgument("'" + Where(key) + "' must be a filter object, got " +
                                    Describe(v));

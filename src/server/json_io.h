@@ -45,9 +45,16 @@ class Fields {
   [[nodiscard]] Result<std::string> String(std::string_view key, std::string fallback) const;
   [[nodiscard]] Result<uint64_t> Unsigned(std::string_view key, uint64_t fallback, uint64_t lo,
                                           uint64_t hi) const;
+  // Any integer (the engine checks its range and says what it accepts).
+  [[nodiscard]] Result<int64_t> Integer(std::string_view key, int64_t fallback) const;
   [[nodiscard]] Result<bool> Bool(std::string_view key, bool fallback) const;
+  // Float32 values sent as base64 of their little-endian bytes (the Python client's form:
+  // exact, compact, and NaN or infinity reach the engine, which names them as it does
+  // in-process).
+  [[nodiscard]] Result<std::vector<float>> Floats32(std::string_view key) const;
   [[nodiscard]] Result<std::vector<float>> Vector(std::string_view key) const;  // required
-  // The filter under `key` as JSON text ("" when absent); it must be an object.
+  // The filter under `key` as JSON text ("" when absent): an object, or a string holding its
+  // JSON text (parsed, and refused with the engine's message, by the engine).
   [[nodiscard]] Result<std::string> Filter(std::string_view key) const;
   // Metadata under `key` as JSON text ("{}" when absent or null); it must be an object.
   [[nodiscard]] Result<std::string> Metadata(std::string_view key) const;

@@ -32,14 +32,11 @@ class NativeApi {
     NEARSTORE_RETURN_IF_ERROR(f.OnlyKnown({"name", "dim", "metric", "index", "m", "ef_construction",
                                            "ef_search", "quantization", "rerank"}));
     NEARSTORE_ASSIGN_OR_RETURN(const std::string name, f.String("name"));
-    if (!IsValidName(name)) {
-      return Status::InvalidArgument("collection name '" + name +
-                                     "' must be 1..128 characters of A-Z a-z 0-9 _ -");
-    }
-    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t dim, f.Unsigned("dim", 0, 1, kMaxDimension));
-    if (!f.Has("dim"))
+    if (!f.Has("dim")) {
       return Status::InvalidArgument("'dim' is required (1.." + std::to_string(kMaxDimension) +
                                      ")");
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t dim, f.Unsigned("dim", 0, 0, UINT32_MAX));
     NEARSTORE_ASSIGN_OR_RETURN(const std::string metric_name, f.String("metric", "cosine"));
     NEARSTORE_ASSIGN_OR_RETURN(const Metric metric, ParseMetric(metric_name));
     IndexOptions index;
@@ -68,13 +65,33 @@ class NativeApi {
     return JsonResponse({{"dropped", true}});
   }
 
+  // Two forms: {"points": [{"id", "vector", "metadata"}]} for people, and the columns the
+  // Python client sends, {"ids", "vectors_f32" (base64), "dim", "metadata_json" (texts)},
+  // checked by the same code as an in-process upsert.
   Result<Response> Upsert(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"points"}));
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call,
+                               Begin(r, {"points", "ids", "vectors_f32", "dim", "metadata_json"}));
     const auto& col = call.col;
     const Fields f(call.body, "");
-    if (!f.Has("points") || !f.At("points").is_array()) {
+    if (!f.Has("points")) {
+      NEARSTORE_ASSIGN_OR_RETURN(const auto ids, f.Strings("ids", limits_.max_batch_points));
+      NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> vectors, f.Floats32("vectors_f32"));
+      NEARSTORE_ASSIGN_OR_RETURN(const uint64_t dim, f.Unsigned("dim", col->dim(), 1, UINT32_MAX));
+      std::vector<std::string> metadata;
+      if (f.Has("metadata_json")) {
+        NEARSTORE_ASSIGN_OR_RETURN(metadata, f.Strings("metadata_json", limits_.max_batch_points));
+      }
+      if (vectors.size() % dim != 0) {
+        return Status::InvalidArgument("'vectors_f32' holds " + std::to_string(vectors.size()) +
+                                       " numbers, not a multiple of 'dim' " + std::to_string(dim));
+      }
+      NEARSTORE_RETURN_IF_ERROR(CheckUpsertShape(*col, ids.size(), vectors.size() / dim, dim));
+      NEARSTORE_RETURN_IF_ERROR(col->UpsertColumns(ids, vectors, metadata));
+      return JsonResponse({{"upserted", ids.size()}});
+    }
+    if (!f.At("points").is_array()) {
       return Status::InvalidArgument(
-          "'points' is required: a list of {\"id\", \"vector\", \"metadata\"} objects");
+          "'points' must be a list of {\"id\", \"vector\", \"metadata\"} objects");
     }
     const json& points = f.At("points");
     NEARSTORE_RETURN_IF_ERROR(CheckBatch("points", points.size()));
@@ -117,16 +134,21 @@ class NativeApi {
   }
 
   Result<Response> Update(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"id", "vector", "metadata"}));
+    NEARSTORE_ASSIGN_OR_RETURN(
+        const Call call, Begin(r, {"id", "vector", "vector_f32", "metadata", "metadata_json"}));
     const auto& col = call.col;
     const Fields f(call.body, "");
     NEARSTORE_ASSIGN_OR_RETURN(const std::string id, f.String("id"));
     PointUpdate update;
     if (f.Has("vector")) {
       NEARSTORE_ASSIGN_OR_RETURN(update.vector, f.Vector("vector"));
+    } else if (f.Has("vector_f32")) {
+      NEARSTORE_ASSIGN_OR_RETURN(update.vector, f.Floats32("vector_f32"));
     }
     if (f.Has("metadata")) {
       NEARSTORE_ASSIGN_OR_RETURN(update.metadata, f.Metadata("metadata"));
+    } else if (f.Has("metadata_json")) {
+      NEARSTORE_ASSIGN_OR_RETURN(update.metadata, f.String("metadata_json"));
     }
     NEARSTORE_ASSIGN_OR_RETURN(const bool updated, col->Update(id, update));
     return JsonResponse({{"updated", updated}});
@@ -171,7 +193,7 @@ class NativeApi {
       NEARSTORE_RETURN_IF_ERROR(
           f.OnlyKnown({"after", "limit", "filter", "with_vectors", "with_metadata"}));
       NEARSTORE_ASSIGN_OR_RETURN(o.after, f.String("after", ""));
-      NEARSTORE_ASSIGN_OR_RETURN(o.limit, f.Unsigned("limit", 100, 1, limits_.max_limit));
+      NEARSTORE_ASSIGN_OR_RETURN(o.limit, f.Unsigned("limit", 100, 0, limits_.max_limit));
       NEARSTORE_ASSIGN_OR_RETURN(o.filter, f.Filter("filter"));
       NEARSTORE_ASSIGN_OR_RETURN(o.with_vectors, f.Bool("with_vectors", false));
       NEARSTORE_ASSIGN_OR_RETURN(o.with_metadata, f.Bool("with_metadata", true));
@@ -190,41 +212,56 @@ class NativeApi {
     return Response{200, std::move(out)};
   }
 
+  // The query as "vector" (numbers) or "vector_f32" (base64 float32, the Python client's).
   Result<Response> Search(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"vector", "k", "ef", "rerank", "filter",
-                                                          "with_metadata", "with_vectors"}));
-    const auto& col = call.col;
+    NEARSTORE_ASSIGN_OR_RETURN(const Call call,
+                               Begin(r, {"vector", "vector_f32", "k", "ef", "rerank", "filter",
+                                         "with_metadata", "with_vectors"}));
     const Fields f(call.body, "");
-    NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> vector, f.Vector("vector"));
+    std::vector<float> vector;
+    if (f.Has("vector_f32")) {
+      NEARSTORE_ASSIGN_OR_RETURN(vector, f.Floats32("vector_f32"));
+    } else {
+      NEARSTORE_ASSIGN_OR_RETURN(vector, f.Vector("vector"));
+    }
     NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
-    NEARSTORE_ASSIGN_OR_RETURN(const auto hits, col->Search(vector, o));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto hits, call.col->Search(vector, o));
     std::string out = "{\"hits\":";
     AppendHits(hits, o, &out);
     out += "}";
     return Response{200, std::move(out)};
   }
 
+  // The queries as "vectors" (lists of numbers) or "vectors_f32" (base64) with "dim".
   Result<Response> SearchBatch(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"vectors", "k", "ef", "rerank", "filter",
-                                                          "with_metadata", "with_vectors"}));
+    NEARSTORE_ASSIGN_OR_RETURN(
+        const Call call, Begin(r, {"vectors", "vectors_f32", "dim", "k", "ef", "rerank", "filter",
+                                   "with_metadata", "with_vectors"}));
     const auto& col = call.col;
     const Fields f(call.body, "");
-    if (!f.Has("vectors") || !f.At("vectors").is_array()) {
-      return Status::InvalidArgument("'vectors' is required: a list of lists of numbers");
-    }
-    const json& vectors = f.At("vectors");
-    NEARSTORE_RETURN_IF_ERROR(CheckBatch("vectors", vectors.size()));
     std::vector<float> queries;
-    queries.reserve(vectors.size() * col->dim());
-    for (size_t i = 0; i < vectors.size(); ++i) {
-      const std::string where = "vectors[" + std::to_string(i) + "]";
-      NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> v, ReadVector(vectors[i], where));
-      if (v.size() != col->dim()) {
-        return Status::InvalidArgument("'" + where + "' has " + std::to_string(v.size()) +
-                                       " numbers; collection '" + col->name() + "' has dimension " +
-                                       std::to_string(col->dim()));
+    if (f.Has("vectors_f32")) {
+      NEARSTORE_ASSIGN_OR_RETURN(queries, f.Floats32("vectors_f32"));
+      NEARSTORE_ASSIGN_OR_RETURN(const uint64_t dim, f.Unsigned("dim", col->dim(), 1, UINT32_MAX));
+      NEARSTORE_RETURN_IF_ERROR(CheckQueryWidth(*col, dim));
+      if (queries.size() % dim != 0) {
+        return Status::InvalidArgument("'vectors_f32' holds " + std::to_string(queries.size()) +
+                                       " numbers, not a multiple of 'dim' " + std::to_string(dim));
       }
-      queries.insert(queries.end(), v.begin(), v.end());
+      NEARSTORE_RETURN_IF_ERROR(CheckBatch("vectors_f32", queries.size() / dim));
+    } else {
+      if (!f.Has("vectors") || !f.At("vectors").is_array()) {
+        return Status::InvalidArgument("'vectors' is required: a list of lists of numbers");
+      }
+      const json& vectors = f.At("vectors");
+      NEARSTORE_RETURN_IF_ERROR(CheckBatch("vectors", vectors.size()));
+      queries.reserve(vectors.size() * col->dim());
+      for (size_t i = 0; i < vectors.size(); ++i) {
+        NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> v,
+                                   ReadVector(vectors[i], "vectors[" + std::to_string(i) + "]"));
+        NEARSTORE_RETURN_IF_ERROR(CheckQueryWidth(*col, v.size()));
+        queries.insert(queries.end(), v.begin(), v.end());
+      }
     }
     NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
     NEARSTORE_ASSIGN_OR_RETURN(const auto results, col->SearchBatch(queries, o));
@@ -278,8 +315,16 @@ class NativeApi {
   }
 
  private:
+  // The collection named in the path; FailedPrecondition, as in-process, when the client's
+  // handle names an incarnation that was dropped (even if the name was created again).
   Result<std::shared_ptr<nearstore::Collection>> Collection(const Request& r) {
-    return db_->GetCollection(r.params.at("collection"));
+    const std::string& name = r.params.at("collection");
+    auto col = db_->GetCollection(name);
+    if (r.incarnation.empty()) return col;
+    const bool gone = col.ok() ? std::to_string((*col)->incarnation()) != r.incarnation
+                               : col.status().code() == StatusCode::kNotFound;
+    if (gone) return Status::FailedPrecondition("collection '" + name + "' was dropped");
+    return col;
   }
 
   // What most routes start with: the collection named in the path, and the body, a JSON
@@ -305,10 +350,17 @@ class NativeApi {
 
   Result<SearchOptions> ReadSearchOptions(const Fields& f) const {
     SearchOptions o;
-    NEARSTORE_ASSIGN_OR_RETURN(const uint64_t k, f.Unsigned("k", 10, 1, limits_.max_limit));
-    o.k = static_cast<int>(k);
-    NEARSTORE_ASSIGN_OR_RETURN(o.ef, f.Unsigned("ef", 0, 0, kMaxEf));
-    NEARSTORE_ASSIGN_OR_RETURN(o.rerank, f.Unsigned("rerank", 0, 0, kMaxRerank));
+    // Ranges are the engine's to check (the same messages as in-process); the server only
+    // refuses more than its own max_limit.
+    NEARSTORE_ASSIGN_OR_RETURN(const int64_t k, f.Integer("k", 10));
+    if (limits_.max_limit < static_cast<uint32_t>(kMaxK) &&
+        k > static_cast<int64_t>(limits_.max_limit)) {
+      return Status::InvalidArgument("k must be 1.." + std::to_string(limits_.max_limit) +
+                                     " on this server (max_limit), got " + std::to_string(k));
+    }
+    o.k = static_cast<int>(std::max<int64_t>(k, INT32_MIN));
+    NEARSTORE_ASSIGN_OR_RETURN(o.ef, f.Unsigned("ef", 0, 0, UINT32_MAX));
+    NEARSTORE_ASSIGN_OR_RETURN(o.rerank, f.Unsigned("rerank", 0, 0, UINT32_MAX));
     NEARSTORE_ASSIGN_OR_RETURN(o.filter, f.Filter("filter"));
     NEARSTORE_ASSIGN_OR_RETURN(o.with_metadata, f.Bool("with_metadata", true));
     NEARSTORE_ASSIGN_OR_RETURN(o.with_vectors, f.Bool("with_vectors", false));

@@ -1,5 +1,7 @@
 #include "server/router.h"
 
+#include "engine/validate.h"
+
 namespace nearstore::server {
 namespace {
 
@@ -63,15 +65,7 @@ bool PercentDecode(std::string_view s, std::string* out) {
   return true;
 }
 
-bool IsValidName(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
+bool IsValidName(std::string_view name) { return engine::ValidateCollectionName(name).ok(); }
 
 void Router::Add(Method method, std::string pattern, Access access, Handler handler, bool open) {
   Route r{method, pattern, access, open, std::move(handler), Split(pattern)};

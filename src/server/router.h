@@ -1,7 +1,8 @@
 // Router: the routes of the server, matched on method and path. A route's pattern is a path
 // whose segments are literals or parameters ("/v1/collections/{collection}/search"); a
-// parameter matches one URL-decoded segment of 1..128 bytes of [A-Za-z0-9_-] (names are
-// validated before any handler sees them, and files are only ever named from such names).
+// parameter matches one URL-decoded segment that is a valid collection name (1..128 bytes of
+// letters, digits, '_', '-', '.', not "." or ".."): names are validated before any handler
+// sees them. (No file is ever named from a name: collection directories are numbered.)
 #pragma once
 
 #include <functional>
@@ -22,6 +23,9 @@ struct Request {
   std::string path;                           // without the query
   std::string query;                          // after '?', undecoded ("" when none)
   std::map<std::string, std::string> params;  // decoded path parameters
+  // The x-nearstore-collection header: the incarnation of the collection the client's handle
+  // names ("" = any), so that a handle to a dropped collection is not served by a new one.
+  std::string incarnation;
   std::string body;
 };
 
@@ -60,7 +64,7 @@ class Router {
 
 // `s` with %XX sequences decoded; false when a sequence is malformed.
 bool PercentDecode(std::string_view s, std::string* out);
-// Whether `name` is 1..128 bytes of [A-Za-z0-9_-].
+// Whether `name` is a valid collection name (the engine's rule).
 bool IsValidName(std::string_view name);
 
 }  // namespace nearstore::server

@@ -37,8 +37,8 @@ struct ServerOptions {
   // engine's own limits on size, depth and conditions: docs/FILTERS.md.)
   uint64_t max_body_bytes = 64ull << 20;
   uint32_t max_header_bytes = 16 << 10;
-  uint32_t max_batch_points = 10000;  // points per upsert, ids per get/delete, queries per batch
-  uint32_t max_limit = 10000;         // k of a search, limit of a scroll
+  uint32_t max_batch_points = 100000;  // points per upsert, ids per get/delete, queries per batch
+  uint32_t max_limit = 100000;         // k of a search, limit of a scroll (the engine's kMaxK)
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;  // waiting for a worker thread; more get 429
   uint32_t request_timeout_ms = 30000;   // reading one request, and writing its response

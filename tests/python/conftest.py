@@ -17,14 +17,36 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-@pytest.fixture
-def db():
-    """A fresh in-memory database, closed after the test."""
+@pytest.fixture(scope="session")
+def remote_server(tmp_path_factory: pytest.TempPathFactory):
+    """One `nearstore serve` for the session's remote databases (see `db`)."""
+    from server_process import ServerProcess
+
+    server = ServerProcess(tmp_path_factory.mktemp("remote") / "db", "--no-access-log")
+    yield server
+    assert server.stop() == 0, server.log()
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def db(request: pytest.FixtureRequest):
+    """A fresh database, closed after the test: in memory (embedded), or the same API over
+    HTTP (nearstore.connect to a `nearstore serve`), so that the contract tests written
+    against `db` hold for both faces. The remote one starts empty: its collections are dropped
+    after each test."""
     import nearstore
 
-    d = nearstore.open()
+    if request.param == "embedded":
+        d = nearstore.open()
+        yield d
+        d.close()
+        return
+    url = request.getfixturevalue("remote_server").url
+    d = nearstore.connect(url)
     yield d
     d.close()
+    with nearstore.connect(url) as cleanup:
+        for name in cleanup.list_collections():
+            cleanup.drop_collection(name)
 
 
 @pytest.fixture(params=["cosine", "l2", "dot"])

@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from brute_force import assert_hits_match, reference_ranking, stored_vector
+import nearstore
 from nearstore import Hit
 
 
@@ -176,8 +177,10 @@ def test_non_contiguous_arrays(db, metric):
     assert_hits_match(col.search(reversed_q, k=8), points, reversed_q, metric, 8)
 
 
-def test_float32_c_contiguous_arrays_are_not_copied(db):
-    """A float32 C-contiguous batch crosses without a copy; a float64 one is converted once."""
+def test_float32_c_contiguous_arrays_are_not_copied():
+    """A float32 C-contiguous batch crosses into the in-process engine without a copy; a
+    float64 one is converted once. (In-process only: a remote database serialises.)"""
+    db = nearstore.open()
     col = db.create_collection("docs", dim=128, metric="l2")
     x = np.random.default_rng(0).standard_normal((20_000, 128)).astype(np.float32)  # 10 MB
     ids = [f"p{i}" for i in range(20_000)]
@@ -202,6 +205,7 @@ def test_float32_c_contiguous_arrays_are_not_copied(db):
     assert peak(lambda: col.search_batch(q, k=1)) < q.nbytes / 2 + 200_000
     assert peak(lambda: col.search(x[5], k=1)) < 100_000
     assert len(col) == 20_000
+    db.close()
 
 
 def test_hit(db):

@@ -161,6 +161,31 @@ def test_api_keys(server: ServerProcess) -> None:
         assert ok(rw.post("/v1/collections/other/count", json={})) == {"count": 0}
 
 
+def test_connect_keys_and_reachability(server: ServerProcess) -> None:
+    with nearstore.connect(server.url, api_key=RO) as db:
+        db.list_collections()
+        with pytest.raises(nearstore.PermissionDeniedError, match="may not write"):
+            db.create_collection("refused", dim=2)
+        with pytest.raises(PermissionError):  # the built-in it also derives from
+            db.drop_collection("docs")
+    with nearstore.connect(server.url) as db, pytest.raises(nearstore.PermissionDeniedError):
+        db.list_collections()
+    with nearstore.connect(server.url, api_key=LIMITED) as db:
+        col = db.get_or_create_collection("limited", dim=2)
+        col.insert("b", [0.5, 0.5], {"n": 1})
+        hit = col.search([0.5, 0.5], k=1)[0]
+        assert (hit.id, hit.metadata) == ("b", {"n": 1}) and abs(hit.distance) < 1e-6
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    with nearstore.connect(f"http://127.0.0.1:{port}", timeout=2) as db:
+        with pytest.raises(nearstore.UnavailableError, match="cannot reach"):
+            db.list_collections()
+        with pytest.raises(ConnectionError):
+            db.get_collection("x")
+
+
 def raw_request(server: ServerProcess, data: bytes, *, pause: float = 0.0,
                 rest: bytes = b"") -> tuple[int, bytes]:
     """Sends bytes on a fresh connection (then, after `pause`, `rest`); the response status."""
@@ -200,8 +225,11 @@ def test_bad_input_gets_its_status_and_the_server_stays_up(server: ServerProcess
             (c.post(s, json={"vector": [1, "a", 3]}), 400, "'vector[1]' must be a number"),
             (c.post(s, json={"vector": [1, 2, 1e300]}), 400, "outside the range of a float32"),
             (c.post(s, json={"vector": [1, 2]}), 400, "dimension"),
-            (c.post(s, json={"vector": [1, 2, 3], "k": 0}), 400, "'k' must be an integer"),
-            (c.post(s, json={"vector": [1, 2, 3], "k": 5000}), 400, "1..1000"),
+            (c.post(s, json={"vector": [1, 2, 3], "k": 0}), 400, "k must be 1..100000, got 0"),
+            (c.post(s, json={"vector": [1, 2, 3], "k": "5"}), 400, "'k' must be an integer"),
+            (c.post(s, json={"vector": [1, 2, 3], "k": 5000}), 400, "1..1000 on this server"),
+            (c.post(s, json={"vector_f32": "abc"}), 400, "length is not a multiple of 4"),
+            (c.post(s, json={"vector_f32": "AAAAAAA="}), 400, "not a whole number of float32"),
             (c.post(s, json={"vector": [1, 2, 3], "kk": 1}), 400, "unknown field 'kk'"),
             (c.post(s, json={"vector": [1, 2, 3], "filter": {"x": {"$bad": 1}}}), 400, "$bad"),
             (c.post(s, json={"vector": [1, 2, 3], "filter": [1]}), 400, "filter object"),
@@ -214,8 +242,9 @@ def test_bad_input_gets_its_status_and_the_server_stays_up(server: ServerProcess
                     json={"points": [{"id": "a", "vector": [1, 2, 3], "metadata": [1]}]}), 400,
              "'points[0].metadata' must be a JSON object"),
             (c.post("/v1/collections/nope/search", json={"vector": [1]}), 404, "'nope'"),
-            (c.post("/v1/collections/%2e%2e/count", json={}), 400, "not a valid name"),
-            (c.post("/v1/collections", json={"name": "a.b", "dim": 3}), 400, "A-Z a-z 0-9"),
+            (c.post("/v1/collections/%2e%2e/count", json={}), 400, "not a valid collection name"),
+            (c.post("/v1/collections", json={"name": "a/b", "dim": 3}), 400, "letters, digits"),
+            (c.post("/v1/collections/%2e%2e%2fx/count", json={}), 400, "not a valid"),
             (c.post("/v1/collections", json={"name": "bad", "dim": 3}), 409, "already exists"),
             (c.get("/v1/nothing"), 404, "no route"),
             (c.get(s), 405, "GET is not allowed"),

@@ -1,0 +1,258 @@
+"""The engine over HTTP: the same calls as the in-process engine (nearstore._core), made on a
+`nearstore serve` server's native /v1/ routes (docs/SERVER.md).
+
+``nearstore.connect(url)`` wraps these in the very classes ``nearstore.open`` returns
+(Database, Collection), so a remote database has exactly the embedded API: same methods, same
+arguments, same results (numpy vectors, Hit tuples, dicts) and the same exceptions, raised from
+the server's error codes. One pooled HTTP connection set (httpx) per Database, safe to share
+between threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Optional
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+
+from . import errors
+
+# The server's error codes (the engine's StatusCodeName, then the HTTP layer's own).
+_BY_NAME: dict[str, type[errors.Error]] = {
+    "InvalidArgument": errors.InvalidArgumentError,
+    "NotFound": errors.NotFoundError,
+    "AlreadyExists": errors.AlreadyExistsError,
+    "Corruption": errors.CorruptionError,
+    "IOError": errors.StorageError,
+    "Busy": errors.BusyError,
+    "FailedPrecondition": errors.ClosedError,
+    "Internal": errors.InternalError,
+    "Unauthorized": errors.PermissionDeniedError,
+    "Forbidden": errors.PermissionDeniedError,
+    "BadRequest": errors.InvalidArgumentError,
+    "MethodNotAllowed": errors.InvalidArgumentError,
+    "PayloadTooLarge": errors.InvalidArgumentError,
+    "HeadersTooLarge": errors.InvalidArgumentError,
+    "RequestTimeout": errors.UnavailableError,
+    "TooManyRequests": errors.UnavailableError,
+    "TooManyConnections": errors.UnavailableError,
+    "ShuttingDown": errors.UnavailableError,
+}
+
+
+def _json(body: Any) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except ValueError as e:  # NaN or infinity
+        raise errors.InvalidArgumentError(f"cannot send a value that is not finite: {e}") from None
+
+
+def _f32(array: np.ndarray) -> str:
+    """float32 values as the server's "..._f32" fields take them: base64 of their bytes."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode()
+
+
+class _Http:
+    def __init__(self, url: str, api_key: Optional[str], timeout: float, verify: Any) -> None:
+        headers = {"content-type": "application/json"}
+        if api_key is not None:
+            headers["api-key"] = api_key
+        self.url = url.rstrip("/")
+        self.closed = False
+        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout,
+                                    verify=verify)
+
+    def call(self, method: str, path: str, body: Any = None,
+             headers: Optional[dict[str, str]] = None) -> Any:
+        if self.closed:
+            raise errors.ClosedError(f"database '{self.url}' is closed")
+        try:
+            r = self._client.request(method, path, headers=headers,
+                                     content=None if body is None else _json(body))
+        except httpx.TransportError as e:
+            raise errors.UnavailableError(f"cannot reach the server at {self.url}: {e}") from None
+        if r.status_code < 400:
+            return r.json()
+        try:
+            err = r.json()["error"]
+            code, message = err["code"], err["message"]
+        except (ValueError, KeyError, TypeError):
+            code, message = "", r.text[:200]
+        cls = _BY_NAME.get(code, errors.InternalError)
+        raise cls(f"{message} (HTTP {r.status_code})" if cls is errors.InternalError and not code
+                  else message)
+
+    def close(self) -> None:
+        self.closed = True
+        self._client.close()
+
+
+def _text(metadata: Any) -> str:
+    """Metadata as the in-process engine hands it over: its JSON text."""
+    return "{}" if not metadata else json.dumps(metadata, ensure_ascii=False)
+
+
+def _vector(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
+
+
+class RemoteCollection:
+    """nearstore._core.Collection's calls, over HTTP."""
+
+    def __init__(self, http: _Http, info: dict[str, Any]) -> None:
+        self._http = http
+        self.name: str = info["name"]
+        self.dim: int = info["dim"]
+        self.metric: str = info["metric"]
+        self._path = f"/v1/collections/{quote(self.name, safe='')}"
+        # Sent with every call: the server refuses it, as in-process, once this collection was
+        # dropped, even if another was created under its name since.
+        self._headers = {"x-nearstore-collection": str(info["incarnation"])}
+
+    def _call(self, method: str, route: str, body: Any = None) -> Any:
+        path = f"{self._path}/{route}" if route else self._path
+        return self._http.call(method, path, body, self._headers)
+
+    def _post(self, route: str, body: Any = None) -> Any:
+        return self._call("POST", route, {} if body is None else body)
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadata: list[str]) -> None:
+        body: dict[str, Any] = {"ids": ids, "vectors_f32": _f32(vectors),
+                                "dim": int(vectors.shape[1]) if vectors.ndim == 2 else 0}
+        if metadata:
+            body["metadata_json"] = metadata
+        if body["dim"] == 0:
+            body["dim"] = self.dim
+        self._post("upsert", body)
+
+    def get(self, id: str) -> Optional[tuple[np.ndarray, str]]:  # noqa: A002
+        return self.get_many([id])[0]
+
+    def get_many(self, ids: list[str]) -> list[Optional[tuple[np.ndarray, str]]]:
+        points = self._post("get", {"ids": ids})["points"]
+        return [None if p is None else (_vector(p["vector"]), _text(p["metadata"]))
+                for p in points]
+
+    def update(self, id: str, vector: Optional[np.ndarray],  # noqa: A002
+               metadata: Optional[str]) -> bool:
+        body: dict[str, Any] = {"id": id}
+        if vector is not None:
+            body["vector_f32"] = _f32(vector)
+        if metadata is not None:
+            body["metadata_json"] = metadata
+        return self._post("update", body)["updated"]
+
+    def delete_many(self, ids: list[str]) -> list[bool]:
+        return self._post("delete", {"ids": ids})["deleted"]
+
+    def delete_where(self, filter: str) -> int:  # noqa: A002
+        return self._post("delete", {"filter": filter})["deleted"]
+
+    def count(self) -> int:
+        return self._post("count")["count"]
+
+    def count_where(self, filter: str) -> int:  # noqa: A002
+        return self._post("count", {"filter": filter} if filter else {})["count"]
+
+    def _scroll(self, after: str, limit: int, filter: str, with_vectors: bool,  # noqa: A002
+                with_metadata: bool) -> tuple[list[dict[str, Any]], str]:
+        body: dict[str, Any] = {"limit": limit, "with_vectors": with_vectors,
+                                "with_metadata": with_metadata}
+        if after:
+            body["after"] = after
+        if filter:
+            body["filter"] = filter
+        page = self._post("scroll", body)
+        return page["points"], page["next_after"] or ""
+
+    def scroll(self, after: str, limit: int, filter: str) -> tuple[list[str], str]:  # noqa: A002
+        points, nxt = self._scroll(after, limit, filter, False, False)
+        return [p["id"] for p in points], nxt
+
+    def scroll_points(self, after: str, limit: int, filter: str,  # noqa: A002
+                      with_vectors: bool) -> tuple[list[tuple[str, Any, str]], str]:
+        points, nxt = self._scroll(after, limit, filter, with_vectors, True)
+        return [(p["id"], _vector(p["vector"]) if with_vectors else None, _text(p["metadata"]))
+                for p in points], nxt
+
+    def create_index(self, field: str, kind: str) -> None:
+        self._post("indexes", {"field": field, "kind": kind})
+
+    def drop_index(self, field: str) -> bool:
+        return self._post("indexes/drop", {"field": field})["dropped"]
+
+    def list_indexes(self) -> dict[str, str]:
+        return self._call("GET", "indexes")["indexes"]
+
+    def _search_body(self, k: int, with_metadata: bool, ef: int, rerank: int,
+                     filter: str) -> dict[str, Any]:  # noqa: A002
+        body: dict[str, Any] = {"k": k, "with_metadata": with_metadata}
+        if ef:
+            body["ef"] = ef
+        if rerank:
+            body["rerank"] = rerank
+        if filter:
+            body["filter"] = filter
+        return body
+
+    @staticmethod
+    def _hits(hits: list[dict[str, Any]]) -> list[tuple[str, float, str]]:
+        return [(h["id"], float(h["distance"]), _text(h.get("metadata"))) for h in hits]
+
+    def search(self, query: np.ndarray, k: int, with_metadata: bool, ef: int, rerank: int,
+               filter: str) -> list[tuple[str, float, str]]:  # noqa: A002
+        body = self._search_body(k, with_metadata, ef, rerank, filter)
+        body["vector_f32"] = _f32(query)
+        return self._hits(self._post("search", body)["hits"])
+
+    def search_batch(self, queries: np.ndarray, k: int, with_metadata: bool, ef: int,
+                     rerank: int, filter: str) -> list[list[tuple[str, float, str]]]:  # noqa: A002
+        body = self._search_body(k, with_metadata, ef, rerank, filter)
+        body["vectors_f32"] = _f32(queries)
+        body["dim"] = int(queries.shape[1])
+        return [self._hits(r) for r in self._post("search_batch", body)["results"]]
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "")
+
+    def flush(self) -> None:
+        self._post("flush")
+
+    def compact(self) -> None:
+        self._post("compact")
+
+
+class RemoteDatabase:
+    """nearstore._core.Database's calls, over HTTP."""
+
+    def __init__(self, url: str, api_key: Optional[str], timeout: float, verify: Any) -> None:
+        self._http = _Http(url, api_key, timeout, verify)
+        self.path = self._http.url
+
+    def create_collection(self, name: str, dim: int, metric: str, index: str, m: int,
+                          ef_construction: int, ef_search: int, quantization: str,
+                          rerank: int) -> RemoteCollection:
+        info = self._http.call("POST", "/v1/collections", {
+            "name": name, "dim": dim, "metric": metric, "index": index, "m": m,
+            "ef_construction": ef_construction, "ef_search": ef_search,
+            "quantization": quantization, "rerank": rerank})
+        return RemoteCollection(self._http, info)
+
+    def get_collection(self, name: str) -> RemoteCollection:
+        if not isinstance(name, str) or not name:
+            raise errors.InvalidArgumentError(
+                f"a collection name is a non-empty string, got {name!r}")
+        return RemoteCollection(self._http,
+                                self._http.call("GET", f"/v1/collections/{quote(name, safe='')}"))
+
+    def list_collections(self) -> list[dict[str, Any]]:
+        return self._http.call("GET", "/v1/collections")["collections"]
+
+    def drop_collection(self, name: str) -> None:
+        self._http.call("DELETE", f"/v1/collections/{quote(name, safe='')}")
+
+    def close(self) -> None:
+        self._http.close()
