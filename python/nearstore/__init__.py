@@ -489,9 +489,10 @@ def connect(
     """The database served by ``nearstore serve`` at ``url`` (``"http://host:port"``), with
     exactly the API of :func:`open`'s: same methods, results and exceptions, plus
     :class:`PermissionDeniedError` (the key) and :class:`UnavailableError` (the network, a
-    server shutting down or too busy). ``api_key`` is sent with every request; ``verify`` is
-    httpx's (True, False, or an ``ssl.SSLContext`` trusting the server's certificate).
-    Connections are pooled; the object is safe to share between threads. ``path`` is the URL.
+    server shutting down or too busy). ``api_key`` is sent with every request. For https,
+    ``verify`` is True (the system's trusted certificates), a CA file's path, an
+    ``ssl.SSLContext``, or False (no check). Keep-alive connections, one per calling thread;
+    the object is safe to share between threads. ``path`` is the URL.
     """
     from .remote import RemoteDatabase
 

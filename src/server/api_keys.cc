@@ -33,8 +33,10 @@ std::string_view Authorizer::Presented(std::string_view api_key_header,
   if (!api_key_header.empty()) return api_key_header;
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization_header.size() > kBearer.size() &&
-      std::equal(kBearer.begin(), kBearer.end(), authorization_header.begin(),
-                 [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      std::equal(kBearer.begin(), kBearer.end(), authorization_header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
     return authorization_header.substr(kBearer.size());
   }
   return {};

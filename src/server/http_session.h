@@ -100,10 +100,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Router::Match match = server_->router_->Find(request_.method, request_.path);
     if (match.route == nullptr) {
       if (match.path_known) {
-        return Finish(ErrorResponse(405, "MethodNotAllowed",
-                                    std::string(MethodName(request_.method)) +
-                                        " is not allowed on " + request_.path),
-                      true);
+        std::string allow;
+        for (Method m : match.allowed)
+          allow += (allow.empty() ? "" : ", ") + std::string(MethodName(m));
+        Response r = ErrorResponse(405, "MethodNotAllowed",
+                                   std::string(h.method_string()) + " is not allowed on " +
+                                       request_.path + "; allowed: " + allow);
+        r.headers.emplace_back("Allow", allow);
+        return Finish(std::move(r), true);
       }
       return Finish(ErrorResponse(404, "NotFound", "no route for " + request_.path), true);
     }
@@ -236,6 +240,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response_.set(http::field::server, "nearstore");
     response_.set(http::field::content_type, r.content_type);
     response_.keep_alive(!close);
+    for (const auto& [name, value] : r.headers) response_.set(name, value);
     response_.body() = std::move(r.body);
     response_.prepare_payload();
     StartTimer(options().request_timeout_ms);

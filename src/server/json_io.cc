@@ -14,7 +14,17 @@ using nlohmann::json;
 
 struct TooDeep {};
 
+// JSON has no NaN or infinity: an infinity is written as the largest double (which every
+// parser reads, and which is infinity again as a float32), a NaN as null.
 void AppendFloat(float v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("null");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "1.7976931348623157e308" : "-1.7976931348623157e308");
+    return;
+  }
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
   out->append(buf, ec == std::errc() ? end : buf);
@@ -162,6 +172,14 @@ Result<std::vector<float>> Fields::Floats32(std::string_view key) const {
     return Status::InvalidArgument("'" + Where(key) + "' must be base64 of float32 values: " + why);
   };
   if (text.size() % 4 != 0) return bad("its length is not a multiple of 4");
+  // OpenSSL's decoder skips blanks and takes '=' anywhere; only the canonical form is accepted.
+  const size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  for (size_t i = 0; i + padding < text.size(); ++i) {
+    const char c = text[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') {
+      return bad("it holds '" + std::string(1, c) + "' at " + std::to_string(i));
+    }
+  }
   std::string bytes(text.size() / 4 * 3, '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
                                 reinterpret_cast<const unsigned char*>(text.data()),

@@ -83,6 +83,8 @@ Router::Match Router::Find(Method method, std::string_view path) const {
     bool matches = true;
     for (size_t i = 0; i < parts.size() && matches; ++i) {
       if (IsParam(route.parts[i])) {
+        // An empty segment names nothing: no route ("/v1/collections/" is not a collection).
+        matches = !parts[i].empty();
         std::string decoded;
         if (!PercentDecode(parts[i], &decoded) || !IsValidName(decoded)) {
           bad_name = parts[i];
@@ -95,6 +97,7 @@ Router::Match Router::Find(Method method, std::string_view path) const {
     if (!matches) continue;
     if (route.method != method) {
       best.path_known = true;
+      best.allowed.push_back(route.method);
       continue;
     }
     best.route = &route;

@@ -33,6 +33,7 @@ struct Response {
   unsigned status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers{};  // more headers (e.g. Allow)
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -53,7 +54,8 @@ class Router {
   struct Match {
     const Route* route = nullptr;  // null: no route
     bool path_known = false;       // some route has this path with another method (405)
-    std::string bad_name;          // a parameter's segment was not a valid name (400)
+    std::vector<Method> allowed;   // then, the methods it has (the Allow header of a 405)
+    std::string bad_name;          // a parameter's segment (never empty) was not a valid name (400)
     std::map<std::string, std::string> params;
   };
   Match Find(Method method, std::string_view path) const;

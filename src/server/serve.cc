@@ -7,6 +7,7 @@
 #include "server/http_server.h"
 #include "server/json_io.h"
 #include "server/native_api.h"
+#include "server/openapi.h"
 
 namespace nearstore::server {
 
@@ -26,6 +27,9 @@ void AddServiceRoutes(Database* db, Metrics* metrics, std::function<bool()> drai
         return JsonResponse({{"status", "ok"}});
       },
       /*open=*/true);
+  router->Add(Method::kGet, "/openapi.json", kRead, [](const Request&) {
+    return Response{200, std::string(OpenApiJson())};
+  });
   router->Add(Method::kGet, "/metrics", kRead, [db, metrics](const Request&) {
     return Response{200, metrics->Render(db), "text/plain; version=0.0.4; charset=utf-8"};
   });

@@ -16,7 +16,7 @@ class Database;
 
 namespace nearstore::server {
 
-// Adds /, /healthz, /livez, /readyz (503 once `draining` says so) and /metrics.
+// Adds /, /healthz, /livez, /readyz (503 once `draining` says so), /openapi.json and /metrics.
 void AddServiceRoutes(Database* db, Metrics* metrics, std::function<bool()> draining,
                       Router* router);
 

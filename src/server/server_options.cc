@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "engine/validate.h"
+
 namespace nearstore::server {
 namespace {
 
@@ -82,7 +84,9 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
                                                "request_timeout_ms",
                                                "idle_timeout_ms",
                                                "drain_timeout_ms",
-                                               "access_log"};
+                                               "access_log",
+                                               "tls_cert_file",
+                                               "tls_key_file"};
   for (const auto& [key, value] : doc.items()) {
     if (!kKnown.contains(key)) return Bad(path, "unknown setting \"" + key + "\"");
   }
@@ -131,6 +135,11 @@ Status ValidateOptions(const ServerOptions& o) {
       return Status::InvalidArgument("an API key must be at least 16 characters long");
     }
     if (!seen.insert(k.key).second) return Status::InvalidArgument("an API key is listed twice");
+    for (const auto& c : k.collections) {
+      if (Status s = engine::ValidateCollectionName(c); !s.ok()) {
+        return Status::InvalidArgument("an API key names a bad collection: " + s.message());
+      }
+    }
   }
   return Status::Ok();
 }

@@ -1,0 +1,618 @@
+// HttpServer in-process over an in-memory database (the routes of `nearstore serve`), spoken to
+// with plain POSIX sockets on 127.0.0.1: the native API, keep-alive, the limits' statuses,
+// API keys, metrics and the drain. Every socket has a receive timeout: nothing can hang.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nearstore/database.h"
+#include "server/native_api.h"
+#include "server/serve.h"
+
+namespace nearstore::server {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+struct HttpResponse {
+  int status = 0;                              // 0: no (complete) response
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+
+  json Json() const { return json::parse(body, nullptr, /*allow_exceptions=*/false); }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  std::string ErrorCode() const {
+    const json j = Json();
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+  }
+};
+
+// One client connection; every read gives up after two seconds.
+class Connection {
+ public:
+  explicit Connection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return;
+    timeval tv{2, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  bool Send(const std::string& data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // The next response (status 0 when the connection closed or timed out first).
+  HttpResponse Read() {
+    HttpResponse r;
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return r;
+    }
+    const std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    size_t line_end = head.find("\r\n");
+    const std::string status_line = head.substr(0, line_end);
+    if (!status_line.starts_with("HTTP/1.1 ") || status_line.size() < 12) return r;
+    while (line_end != std::string::npos) {
+      const size_t next = head.find("\r\n", line_end + 2);
+      const std::string line = head.substr(line_end + 2, next - line_end - 2);
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const size_t value_at = line.find_first_not_of(' ', colon + 1);
+        r.headers[name] = value_at == std::string::npos ? "" : line.substr(value_at);
+      }
+      line_end = next;
+    }
+    const size_t length = std::stoul(
+        r.headers.count("content-length") != 0 ? r.headers["content-length"] : std::string("0"));
+    while (buffer_.size() < length) {
+      if (!Fill()) return HttpResponse{};
+    }
+    r.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    r.status = std::stoi(status_line.substr(9, 3));
+    return r;
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& path,
+                    const std::string& body = "", const std::string& headers = "") {
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: test\r\n" + headers;
+    if (!body.empty() || method == "POST") {
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
+    }
+    request += "\r\n" + body;
+    if (!Send(request)) return HttpResponse{};
+    return Read();
+  }
+
+  // Whether the server closes the connection (EOF or reset) before the timeout, with no
+  // more bytes sent.
+  bool ClosedByServer() {
+    if (!buffer_.empty()) return false;
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+ private:
+  bool Fill() {
+    char chunk[4096];
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// The routes of `nearstore serve` over an in-memory database, served on a free port by a
+// thread running HttpServer::Run until Stop() (or destruction) drains it.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options) : options_(std::move(options)) {
+    options_.address = "127.0.0.1";
+    options_.port = 0;
+    options_.access_log = false;
+    options_.io_threads = 2;
+    options_.worker_threads = 2;
+  }
+  ~TestServer() {
+    Stop();
+    if (db_) {
+      EXPECT_TRUE(db_->Close().ok());
+    }
+  }
+
+  void Start() {
+    auto db = Database::OpenInMemory();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    AddServiceRoutes(
+        db_.get(), &metrics_, [this] { return server_->draining(); }, &router_);
+    AddNativeRoutes(db_.get(), options_, &router_);
+    server_ =
+        std::make_unique<HttpServer>(&router_, Authorizer(options_.api_keys), options_, &metrics_);
+    const Status s = server_->Listen();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_NE(server_->port(), 0);
+    thread_ = std::thread([this] {
+      server_->Run(/*handle_signals=*/false);
+      returned_ = true;
+    });
+  }
+
+  // Drains and waits for Run to return.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    server_->Drain();
+    thread_.join();
+  }
+
+  // Whether Run returns within `timeout` of a Drain().
+  bool DrainReturnsWithin(std::chrono::milliseconds timeout) {
+    server_->Drain();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!returned_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return returned_;
+  }
+
+  uint16_t port() const { return server_->port(); }
+  HttpServer& server() { return *server_; }
+  Database& db() { return *db_; }
+
+ private:
+  ServerOptions options_;
+  std::unique_ptr<Database> db_;
+  Metrics metrics_;
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+  std::atomic<bool> returned_{false};
+  std::thread thread_;
+};
+
+std::string Base64Floats(const std::vector<float>& values) {
+  std::string out(4 * ((values.size() * sizeof(float) + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(values.data()),
+                                static_cast<int>(values.size() * sizeof(float)));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+const char kRwKey[] = "read-write-key-0123456789";
+const char kRoKey[] = "read-only-key-0123456789";
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(HttpServerTest, NativeApiOnOneKeepAliveConnection) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection c(server.port());
+  ASSERT_TRUE(c.connected());
+
+  HttpResponse r =
+      c.Call("POST", "/v1/collections", R"({"name": "docs", "dim": 3, "metric": "l2"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  EXPECT_EQ(r.Header("connection"), "");  // HTTP/1.1: kept alive
+  EXPECT_EQ(r.Json()["name"], "docs");
+  EXPECT_EQ(r.Json()["dim"], 3);
+
+  // Every following request on the same connection: keep-alive works.
+  r = c.Call("POST", "/v1/collections/docs/upsert", R"({"points": [
+      {"id": "a", "vector": [0, 0, 0]},
+      {"id": "b", "vector": [1, 0, 0], "metadata": {"tag": "x"}},
+      {"id": "c", "vector": [5, 5, 5]}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json({{"upserted", 3}}));
+
+  r = c.Call("POST", "/v1/collections/docs/search", R"({"vector": [0.9, 0, 0], "k": 2})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json hits = r.Json()["hits"];
+  ASSERT_EQ(hits.size(), 2u) << r.body;
+  EXPECT_EQ(hits[0]["id"], "b");
+  EXPECT_NEAR(hits[0]["distance"].get<double>(), 0.1, 1e-6);
+  EXPECT_EQ(hits[0]["metadata"], json({{"tag", "x"}}));
+  EXPECT_FALSE(hits[0].contains("vector"));
+  EXPECT_EQ(hits[1]["id"], "a");
+  EXPECT_NEAR(hits[1]["distance"].get<double>(), 0.9, 1e-6);
+
+  // The same query as base64 float32 (the Python client's form), with vectors back.
+  r = c.Call("POST", "/v1/collections/docs/search",
+             R"({"vector_f32": ")" + Base64Floats({0.9f, 0, 0}) +
+                 R"(", "k": 1, "with_vectors": true, "with_metadata": false})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  hits = r.Json()["hits"];
+  ASSERT_EQ(hits.size(), 1u) << r.body;
+  EXPECT_EQ(hits[0]["id"], "b");
+  EXPECT_EQ(hits[0]["vector"], json::parse("[1, 0, 0]"));
+  EXPECT_FALSE(hits[0].contains("metadata"));
+
+  r = c.Call("POST", "/v1/collections/docs/get", R"({"ids": ["c", "zz"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json::parse(R"({"points": [{"id": "c", "metadata": {}, "vector": [5, 5, 5]},
+                                                null]})"));
+
+  r = c.Call("POST", "/v1/collections/docs/count", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json({{"count", 3}}));
+
+  r = c.Call("GET", "/v1/collections");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.Json()["collections"].size(), 1u);
+  EXPECT_EQ(r.Json()["collections"][0]["count"], 3);
+
+  // A handler's 400 keeps the connection.
+  r = c.Call("POST", "/v1/collections/docs/upsert",
+             R"({"points": [{"id": "x", "vector": [1, "two", 3]}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "InvalidArgument");
+  EXPECT_THAT(r.Json()["error"]["message"].get<std::string>(), HasSubstr("'points[0].vector[1]'"));
+
+  r = c.Call("POST", "/v1/collections", R"({"name": "docs", "dim": 3})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "AlreadyExists");
+
+  // A handle to another incarnation of the collection is refused as in-process.
+  r = c.Call("POST", "/v1/collections/docs/count", "", "x-nearstore-collection: 987654321\r\n");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "FailedPrecondition");
+
+  r = c.Call("DELETE", "/v1/collections/docs");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json({{"dropped", true}}));
+  r = c.Call("GET", "/v1/collections/docs");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "NotFound");
+  EXPECT_EQ(server.db().ListCollections().size(), 0u);
+}
+
+TEST(HttpServerTest, RoutingErrors) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  {
+    Connection c(server.port());
+    const HttpResponse r = c.Call("GET", "/nope");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.ErrorCode(), "NotFound");
+    EXPECT_THAT(r.body, HasSubstr("no route for /nope"));
+    EXPECT_EQ(r.Header("connection"), "close");
+    EXPECT_TRUE(c.ClosedByServer());
+  }
+  {
+    Connection c(server.port());
+    const HttpResponse r = c.Call("GET", "/v1/collections/docs/search");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.ErrorCode(), "MethodNotAllowed");
+    EXPECT_THAT(r.body, HasSubstr("GET is not allowed on /v1/collections/docs/search"));
+  }
+  {
+    Connection c(server.port());
+    const HttpResponse r = c.Call("PUT", "/v1/collections");
+    EXPECT_EQ(r.status, 405);
+  }
+  for (const char* name : {"%2E%2E", "a%2Fb", "%zz"}) {
+    Connection c(server.port());
+    const HttpResponse r = c.Call("GET", std::string("/v1/collections/") + name);
+    EXPECT_EQ(r.status, 400) << name;
+    EXPECT_EQ(r.ErrorCode(), "InvalidArgument") << name;
+    EXPECT_THAT(r.body, HasSubstr("is not a valid collection name")) << name;
+  }
+  {
+    // The query string is not part of the path.
+    Connection c(server.port());
+    const HttpResponse r = c.Call("GET", "/healthz?verbose=1");
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  {
+    Connection c(server.port());
+    const HttpResponse r = c.Call("GET", "/v1/collections/nope");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.ErrorCode(), "NotFound");
+  }
+}
+
+TEST(HttpServerTest, MalformedRequests) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  {
+    Connection c(server.port());
+    HttpResponse r = c.Call("POST", "/v1/collections", "{not json");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.ErrorCode(), "InvalidArgument");
+    EXPECT_THAT(r.body, HasSubstr("not valid JSON"));
+    r = c.Call("POST", "/v1/collections", "");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_THAT(r.body, HasSubstr("it had none"));
+    r = c.Call("POST", "/v1/collections", std::string(100000, '['));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_THAT(r.body, HasSubstr("nests deeper than"));
+    r = c.Call("POST", "/v1/collections", R"({"name": "x", "dim": 3, "colour": 1})");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_THAT(r.body, HasSubstr("unknown field 'colour'"));
+  }
+  {
+    Connection c(server.port());
+    ASSERT_TRUE(c.Send("GARBAGE\r\n\r\n"));
+    const HttpResponse r = c.Read();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.ErrorCode(), "BadRequest");
+  }
+  {
+    Connection c(server.port());
+    const HttpResponse r =
+        c.Call("GET", "/healthz", "", "X-Big: " + std::string(20000, 'x') + "\r\n");
+    EXPECT_EQ(r.status, 431);
+    EXPECT_EQ(r.ErrorCode(), "HeadersTooLarge");
+  }
+}
+
+TEST(HttpServerTest, BodiesOverTheLimitGet413) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  TestServer server(options);
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  {
+    // Announced: refused on the headers, before the body is read.
+    Connection c(server.port());
+    ASSERT_TRUE(c.Send(
+        "POST /v1/collections/docs/upsert HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
+    const HttpResponse r = c.Read();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(r.ErrorCode(), "PayloadTooLarge");
+    EXPECT_THAT(r.body, HasSubstr("1024 bytes"));
+  }
+  {
+    // Chunked: refused once the body passes the limit.
+    Connection c(server.port());
+    ASSERT_TRUE(
+        c.Send("POST /v1/collections HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+               "chunked\r\n\r\n800\r\n" +
+               std::string(0x800, ' ') + "\r\n0\r\n\r\n"));
+    const HttpResponse r = c.Read();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(r.ErrorCode(), "PayloadTooLarge");
+  }
+  {
+    // Under the limit: served.
+    Connection c(server.port());
+    const std::string body = R"({"name": "docs", "dim": 2})" + std::string(900, ' ');
+    const HttpResponse r = c.Call("POST", "/v1/collections", body);
+    EXPECT_EQ(r.status, 201) << r.body;
+  }
+}
+
+TEST(HttpServerTest, ApiKeys) {
+  ServerOptions options;
+  options.api_keys = {ApiKey{kRwKey, Access::kReadWrite, {}},
+                      ApiKey{kRoKey, Access::kReadOnly, {}}};
+  TestServer server(options);
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  auto call = [&](const std::string& method, const std::string& path, const std::string& headers,
+                  const std::string& body = "") {
+    Connection c(server.port());
+    return c.Call(method, path, body, headers);
+  };
+
+  HttpResponse r = call("GET", "/v1/collections", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.ErrorCode(), "Unauthorized");
+  EXPECT_THAT(r.body, HasSubstr("needs an API key"));
+
+  r = call("GET", "/v1/collections", "api-key: not-a-configured-key-000\r\n");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.body, HasSubstr("not valid"));
+
+  r = call("GET", "/v1/collections", std::string("Authorization: Basic ") + kRwKey + "\r\n");
+  EXPECT_EQ(r.status, 401);
+
+  // An unknown key is refused before the body is read, whatever the body.
+  r = call("POST", "/v1/collections", "api-key: not-a-configured-key-000\r\n", "{not json");
+  EXPECT_EQ(r.status, 401);
+
+  r = call("GET", "/healthz", "");  // open
+  EXPECT_EQ(r.status, 200);
+  r = call("GET", "/metrics", "");  // not open
+  EXPECT_EQ(r.status, 401);
+
+  r = call("GET", "/v1/collections", std::string("Authorization: Bearer ") + kRoKey + "\r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = call("GET", "/v1/collections", std::string("authorization: bearer ") + kRoKey + "\r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+
+  r = call("POST", "/v1/collections", std::string("api-key: ") + kRoKey + "\r\n",
+           R"({"name": "docs", "dim": 2})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.ErrorCode(), "Forbidden");
+  EXPECT_THAT(r.body, HasSubstr("may not write"));
+
+  r = call("POST", "/v1/collections", std::string("api-key: ") + kRwKey + "\r\n",
+           R"({"name": "docs", "dim": 2})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(server.db().ListCollections().size(), 1u);
+}
+
+TEST(HttpServerTest, MetricsCountServedRequests) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection c(server.port());
+  ASSERT_EQ(c.Call("POST", "/v1/collections", R"({"name": "docs", "dim": 1})").status, 201);
+  ASSERT_EQ(c.Call("POST", "/v1/collections/docs/upsert",
+                   R"({"points": [{"id": "a", "vector": [1]}, {"id": "b", "vector": [2]}]})")
+                .status,
+            200);
+  ASSERT_EQ(c.Call("GET", "/v1/collections/nope").status, 404);
+  // Observed when the response is written, before the next request on the connection is read.
+  const HttpResponse r = c.Call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.Header("content-type"), HasSubstr("text/plain"));
+  EXPECT_THAT(r.body, HasSubstr("\nnearstore_http_requests_total{method=\"POST\",route=\"/v1/"
+                                "collections\",status=\"201\"} 1\n"));
+  EXPECT_THAT(r.body, HasSubstr("\nnearstore_http_requests_total{method=\"GET\",route=\"/v1/"
+                                "collections/{collection}\",status=\"404\"} 1\n"));
+  EXPECT_THAT(r.body, HasSubstr("\nnearstore_collection_points{collection=\"docs\"} 2\n"));
+  EXPECT_THAT(r.body, HasSubstr("\nnearstore_http_connections 1\n"));
+  EXPECT_THAT(r.body, HasSubstr("\nnearstore_http_requests_in_flight 1\n"));  // this one
+}
+
+TEST(HttpServerTest, ServiceRoutes) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection c(server.port());
+  HttpResponse r = c.Call("GET", "/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json()["title"], "nearstore");
+  EXPECT_TRUE(r.Json()["version"].is_string());
+  for (const char* path : {"/healthz", "/livez", "/readyz"}) {
+    r = c.Call("GET", path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.Json(), json({{"status", "ok"}})) << path;
+  }
+}
+
+TEST(ServiceRoutesTest, ReadyzAnswers503WhileDraining) {
+  auto db = Database::OpenInMemory();
+  ASSERT_TRUE(db.ok());
+  Metrics metrics;
+  Router router;
+  bool draining = false;
+  AddServiceRoutes(
+      db->get(), &metrics, [&draining] { return draining; }, &router);
+  const Router::Match m = router.Find(Method::kGet, "/readyz");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_TRUE(m.route->open);
+  EXPECT_EQ(m.route->handler(Request{}).status, 200u);
+  draining = true;
+  const Response r = m.route->handler(Request{});
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("ShuttingDown"));
+  EXPECT_EQ(router.Find(Method::kGet, "/healthz").route->handler(Request{}).status, 200u);
+  EXPECT_FALSE(router.Find(Method::kGet, "/metrics").route->open);
+  EXPECT_TRUE((*db)->Close().ok());
+}
+
+TEST(HttpServerTest, ConnectionsOverTheLimitGet429) {
+  ServerOptions options;
+  options.max_connections = 1;
+  TestServer server(options);
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  {
+    Connection first(server.port());
+    ASSERT_EQ(first.Call("GET", "/healthz").status, 200);  // accepted, and kept open
+    Connection second(server.port());
+    ASSERT_TRUE(second.connected());
+    const HttpResponse r = second.Read();  // answered without a request
+    EXPECT_EQ(r.status, 429);
+    EXPECT_EQ(r.ErrorCode(), "TooManyConnections");
+    EXPECT_TRUE(second.ClosedByServer());
+  }
+  // Both closed: a new connection is served once the server has seen them go.
+  int status = 0;
+  for (int attempt = 0; attempt < 100 && status != 200; ++attempt) {
+    std::this_thread::sleep_for(10ms);
+    Connection again(server.port());
+    status = again.Call("GET", "/healthz").status;
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST(HttpServerTest, SlowRequestsGet408AndIdleConnectionsClose) {
+  ServerOptions options;
+  options.request_timeout_ms = 150;
+  options.idle_timeout_ms = 150;
+  TestServer server(options);
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection slow(server.port());
+  Connection idle(server.port());
+  ASSERT_TRUE(slow.Send("GET /healthz HTTP/1.1\r\nHost:"));  // and nothing more
+  const auto start = std::chrono::steady_clock::now();
+  const HttpResponse r = slow.Read();
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(r.ErrorCode(), "RequestTimeout");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  EXPECT_TRUE(idle.ClosedByServer());  // closed without an answer, well before 2 s
+}
+
+TEST(HttpServerTest, DrainReturnsWithIdleConnectionsOpen) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection idle(server.port());
+  ASSERT_EQ(idle.Call("GET", "/healthz").status, 200);
+  EXPECT_FALSE(server.server().draining());
+  EXPECT_TRUE(server.DrainReturnsWithin(2s));
+  EXPECT_TRUE(server.server().draining());
+  Connection late(server.port());
+  EXPECT_FALSE(late.connected());  // the listening socket is closed
+}
+
+// A dot collection holding [1e30] searched with [1e30] has distance -dot = -1e60, -inf as a
+// float32 (the engine accepts both vectors: they are finite): the body must still be JSON.
+TEST(HttpServerTest, InfiniteDistanceStillGivesJson) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection c(server.port());
+  ASSERT_EQ(c.Call("POST", "/v1/collections", R"({"name": "d", "dim": 1, "metric": "dot"})").status,
+            201);
+  ASSERT_EQ(
+      c.Call("POST", "/v1/collections/d/upsert", R"({"points": [{"id": "a", "vector": [1e30]}]})")
+          .status,
+      200);
+  const HttpResponse r = c.Call("POST", "/v1/collections/d/search", R"({"vector": [1e30]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.Json().is_discarded()) << r.body;
+}
+
+}  // namespace
+}  // namespace nearstore::server
