@@ -142,10 +142,18 @@ def _hits(raw: list[tuple[str, float, str]], with_metadata: bool = True) -> list
         return [Hit(i, d, None) for i, d, _ in raw]
     # Points without metadata store "{}": skip the parser for them (a search is a few tens of
     # microseconds, and json.loads costs about one per hit).
-    return [Hit(i, d, {} if m in _NO_METADATA else json.loads(m)) for i, d, m in raw]
+    return [Hit(i, d, _metadata(m)) for i, d, m in raw]
 
 
 _NO_METADATA = ("", "{}")
+
+
+def _metadata(m: Union[str, dict[str, Any]]) -> dict[str, Any]:
+    """A point's metadata from the engine: its JSON text in-process, or a dict already parsed
+    (a remote database's, which arrived inside the server's JSON answer)."""
+    if isinstance(m, dict):
+        return m
+    return {} if m in _NO_METADATA else json.loads(m)
 
 
 class Collection:
@@ -241,11 +249,11 @@ class Collection:
         got = self._core.get(id)
         if got is None:
             return None
-        return got[0], json.loads(got[1])
+        return got[0], _metadata(got[1])
 
     def get_many(self, ids: Iterable[str]) -> list[Optional[tuple[np.ndarray, dict[str, Any]]]]:
         return [
-            None if g is None else (g[0], json.loads(g[1])) for g in self._core.get_many(list(ids))
+            None if g is None else (g[0], _metadata(g[1])) for g in self._core.get_many(list(ids))
         ]
 
     def update(
@@ -297,7 +305,7 @@ class Collection:
         while limit is None or len(out) < limit:
             want = 1000 if limit is None else min(1000, limit - len(out))
             page, after = self._core.scroll_points(after, want, text, bool(with_vectors))
-            out.extend((i, v, {} if m in _NO_METADATA else json.loads(m)) for i, v, m in page)
+            out.extend((i, v, _metadata(m)) for i, v, m in page)
             if not after:
                 break
         return out

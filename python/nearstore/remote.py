@@ -155,9 +155,9 @@ class _Http:
             self._all.clear()
 
 
-def _text(metadata: Any) -> str:
-    """Metadata as the in-process engine hands it over: its JSON text."""
-    return "{}" if not metadata else json.dumps(metadata, ensure_ascii=False)
+def _meta(metadata: Any) -> dict[str, Any]:
+    """A point's metadata as parsed from the answer ({} when the server left it out)."""
+    return metadata if isinstance(metadata, dict) else {}
 
 
 def _vector(values: Any) -> np.ndarray:
@@ -193,12 +193,12 @@ class RemoteCollection:
             body["dim"] = self.dim
         self._post("upsert", body)
 
-    def get(self, id: str) -> Optional[tuple[np.ndarray, str]]:  # noqa: A002
+    def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:  # noqa: A002
         return self.get_many([id])[0]
 
-    def get_many(self, ids: list[str]) -> list[Optional[tuple[np.ndarray, str]]]:
+    def get_many(self, ids: list[str]) -> list[Optional[tuple[np.ndarray, dict[str, Any]]]]:
         points = self._post("get", {"ids": ids})["points"]
-        return [None if p is None else (_vector(p["vector"]), _text(p["metadata"]))
+        return [None if p is None else (_vector(p["vector"]), _meta(p["metadata"]))
                 for p in points]
 
     def update(self, id: str, vector: Optional[np.ndarray],  # noqa: A002
@@ -238,9 +238,9 @@ class RemoteCollection:
         return [p["id"] for p in points], nxt
 
     def scroll_points(self, after: str, limit: int, filter: str,  # noqa: A002
-                      with_vectors: bool) -> tuple[list[tuple[str, Any, str]], str]:
+                      with_vectors: bool) -> tuple[list[tuple[str, Any, dict[str, Any]]], str]:
         points, nxt = self._scroll(after, limit, filter, with_vectors, True)
-        return [(p["id"], _vector(p["vector"]) if with_vectors else None, _text(p["metadata"]))
+        return [(p["id"], _vector(p["vector"]) if with_vectors else None, _meta(p["metadata"]))
                 for p in points], nxt
 
     def create_index(self, field: str, kind: str) -> None:
@@ -264,17 +264,17 @@ class RemoteCollection:
         return body
 
     @staticmethod
-    def _hits(hits: list[dict[str, Any]]) -> list[tuple[str, float, str]]:
-        return [(h["id"], float(h["distance"]), _text(h.get("metadata"))) for h in hits]
+    def _hits(hits: list[dict[str, Any]]) -> list[tuple[str, float, dict[str, Any]]]:
+        return [(h["id"], float(h["distance"]), _meta(h.get("metadata"))) for h in hits]
 
     def search(self, query: np.ndarray, k: int, with_metadata: bool, ef: int, rerank: int,
-               filter: str) -> list[tuple[str, float, str]]:  # noqa: A002
+               filter: str) -> list[tuple[str, float, dict[str, Any]]]:  # noqa: A002
         body = self._search_body(k, with_metadata, ef, rerank, filter)
         body["vector_f32"] = _f32(query)
         return self._hits(self._post("search", body)["hits"])
 
     def search_batch(self, queries: np.ndarray, k: int, with_metadata: bool, ef: int,
-                     rerank: int, filter: str) -> list[list[tuple[str, float, str]]]:  # noqa: A002
+                     rerank: int, filter: str) -> list[list[tuple[str, float, dict[str, Any]]]]:  # noqa: A002
         body = self._search_body(k, with_metadata, ef, rerank, filter)
         body["vectors_f32"] = _f32(queries)
         body["dim"] = int(queries.shape[1])

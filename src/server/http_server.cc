@@ -64,6 +64,9 @@ void HttpServer::Impl::AccessLog(const std::string& remote, const Request& r,
 }
 
 void HttpServer::Impl::StartSession(tcp::socket socket) {
+  // Responses go out as soon as written, not held back for the client's acknowledgement.
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
   // Sessions count themselves: one over the limit is told so and closed.
   const bool refuse =
       metrics_->connections.load() >= static_cast<int64_t>(options_.max_connections);
