@@ -73,6 +73,13 @@ class NativeApi {
                                Begin(r, {"points", "ids", "vectors_f32", "dim", "metadata_json"}));
     const auto& col = call.col;
     const Fields f(call.body, "");
+    const bool columns =
+        f.Has("ids") || f.Has("vectors_f32") || f.Has("dim") || f.Has("metadata_json");
+    if (f.Has("points") == columns) {
+      return Status::InvalidArgument(
+          "give either 'points' (a list of points) or the columns 'ids' and 'vectors_f32' "
+          "(with 'dim' and 'metadata_json'), not both");
+    }
     if (!f.Has("points")) {
       NEARSTORE_ASSIGN_OR_RETURN(const auto ids, f.Strings("ids", limits_.max_batch_points));
       NEARSTORE_ASSIGN_OR_RETURN(const std::vector<float> vectors, f.Floats32("vectors_f32"));

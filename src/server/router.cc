@@ -76,11 +76,15 @@ Router::Match Router::Find(Method method, std::string_view path) const {
   Match best;
   if (path.empty() || path.front() != '/') return best;
   const std::vector<std::string> parts = Split(path);
+  // Among the patterns the path fits, only those with the most literal segments count, so
+  // ".../points/delete" is that route and not ".../points/{id}" with id "delete".
+  int most_literals = -1;
   for (const auto& route : routes_) {
     if (route.parts.size() != parts.size()) continue;
     std::map<std::string, std::string> params;
     std::string bad_name;
     bool matches = true;
+    int literals = 0;
     for (size_t i = 0; i < parts.size() && matches; ++i) {
       if (IsParam(route.parts[i])) {
         // An empty segment names nothing: no route ("/v1/collections/" is not a collection).
@@ -92,18 +96,27 @@ Router::Match Router::Find(Method method, std::string_view path) const {
         params[route.parts[i].substr(1, route.parts[i].size() - 2)] = std::move(decoded);
       } else {
         matches = route.parts[i] == parts[i];
+        ++literals;
       }
     }
-    if (!matches) continue;
+    if (!matches || literals < most_literals) continue;
+    if (literals > most_literals) {
+      most_literals = literals;
+      best = Match{};
+    }
     if (route.method != method) {
       best.path_known = true;
       best.allowed.push_back(route.method);
       continue;
     }
+    if (best.route != nullptr) continue;  // the first route added wins a tie
     best.route = &route;
     best.bad_name = std::move(bad_name);
     best.params = std::move(params);
-    return best;
+  }
+  if (best.route != nullptr) {
+    best.path_known = false;
+    best.allowed.clear();
   }
   return best;
 }

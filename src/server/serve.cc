@@ -8,6 +8,7 @@
 #include "server/json_io.h"
 #include "server/native_api.h"
 #include "server/openapi.h"
+#include "server/qdrant_api.h"
 
 namespace nearstore::server {
 
@@ -44,6 +45,7 @@ Status Serve(const std::string& path, const ServerOptions& options) {
   AddServiceRoutes(
       db.get(), &metrics, [&server_ptr] { return server_ptr->draining(); }, &router);
   AddNativeRoutes(db.get(), options, &router);
+  AddQdrantRoutes(db.get(), options, &router);
   HttpServer server(&router, Authorizer(options.api_keys), options, &metrics);
   server_ptr = &server;
   NEARSTORE_RETURN_IF_ERROR(server.Listen());

@@ -443,8 +443,8 @@ def test_openapi_is_served_valid_and_routes_what_it_describes(server: ServerProc
                 r = c.request(method.upper(), path.replace("{collection}", "nosuch"),
                               content=b"{}" if method == "post" else None)
                 assert r.status_code != 405, (method, path)
-                if r.status_code == 404:
-                    assert "no route" not in r.json()["error"]["message"], (method, path)
+                if r.status_code == 404:  # the router's 404 is {"error": {"code": "NotFound", ...}}
+                    assert "no route" not in r.text, (method, path)
 
 
 def test_second_server_on_a_served_directory_is_refused(server: ServerProcess, tmp_path: Path

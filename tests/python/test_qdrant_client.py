@@ -1,0 +1,174 @@
+"""The real qdrant-client (PyPI) against `nearstore serve`'s Qdrant-compatible face, with the
+code a Qdrant user writes: collections, upsert (list and batch), query with filters against
+numpy brute force, retrieve, scroll, count, payload operations, payload indexes, deletes, and
+ids of both of Qdrant's kinds round-tripping with their type."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+
+import numpy as np
+import pytest
+
+from server_process import ServerProcess
+
+qdrant_client = pytest.importorskip("qdrant_client")  # in python/requirements-test.txt
+from qdrant_client import QdrantClient, models  # noqa: E402
+
+DIM = 8
+CITIES = ["London", "Paris", "Berlin"]
+
+
+KEY = "qdrant-test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    proc = ServerProcess(tmp_path_factory.mktemp("qdrant") / "db", "--no-access-log",
+                         "--api-key", KEY)
+    yield proc
+    assert proc.stop() == 0, proc.log()
+
+
+def connect(url: str, api_key: str | None) -> QdrantClient:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the client warns that the server's version is not its own
+        return QdrantClient(url=url, api_key=api_key, timeout=30, https=False)
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess):
+    c = connect(server.url, KEY)
+    yield c
+    c.close()
+
+
+def data():
+    rng = np.random.default_rng(9)
+    vectors = rng.standard_normal((120, DIM)).astype(np.float32)
+    ids = list(range(100)) + [str(uuid.UUID(int=int(rng.integers(1, 2**62)))) for _ in range(20)]
+    payloads = [{"city": CITIES[i % 3], "n": i, "tags": ["a", "b"] if i % 4 == 0 else ["c"]}
+                for i in range(120)]
+    return ids, vectors, payloads
+
+
+def cosine_order(vectors: np.ndarray, q: np.ndarray, mask=None) -> list[int]:
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sims = unit @ (q / np.linalg.norm(q))
+    if mask is not None:
+        sims = np.where(mask, sims, -np.inf)
+    return [int(i) for i in np.argsort(-sims, kind="stable") if np.isfinite(sims[i])]
+
+
+def test_the_qdrant_client_works_unchanged(client: QdrantClient) -> None:
+    ids, vectors, payloads = data()
+    client.create_collection("docs", vectors_config=models.VectorParams(
+        size=DIM, distance=models.Distance.COSINE))
+    assert client.collection_exists("docs") and not client.collection_exists("nope")
+    client.upsert("docs", points=[models.PointStruct(id=ids[i], vector=vectors[i].tolist(),
+                                                     payload=payloads[i]) for i in range(60)])
+    client.upsert("docs", points=models.Batch(ids=ids[60:], vectors=vectors[60:].tolist(),
+                                              payloads=payloads[60:]), wait=True)
+    info = client.get_collection("docs")
+    assert info.points_count == 120
+    assert info.config.params.vectors.size == DIM
+    assert info.config.params.vectors.distance == models.Distance.COSINE
+    assert "docs" in [c.name for c in client.get_collections().collections]
+
+    rng = np.random.default_rng(1)
+    for q in rng.standard_normal((10, DIM)).astype(np.float32):
+        res = client.query_points("docs", query=q.tolist(), limit=5, with_payload=True).points
+        want = cosine_order(vectors, q)[:5]
+        assert [p.id for p in res] == [ids[i] for i in want]
+        unit = vectors[want] / np.linalg.norm(vectors[want], axis=1, keepdims=True)
+        np.testing.assert_allclose([p.score for p in res], unit @ (q / np.linalg.norm(q)),
+                                   rtol=1e-4, atol=1e-5)
+        assert res[0].payload == payloads[want[0]]
+        # must city London, must_not n >= 60, should tags a or n < 10 (one of them)
+        flt = models.Filter(
+            must=[models.FieldCondition(key="city", match=models.MatchValue(value="London"))],
+            must_not=[models.FieldCondition(key="n", range=models.Range(gte=60))],
+            should=[models.FieldCondition(key="tags", match=models.MatchAny(any=["a"])),
+                    models.FieldCondition(key="n", range=models.Range(lt=10))])
+        mask = np.array([p["city"] == "London" and p["n"] < 60 and
+                         ("a" in p["tags"] or p["n"] < 10) for p in payloads])
+        got = client.query_points("docs", query=q.tolist(), query_filter=flt, limit=4,
+                                  with_payload=False).points
+        assert [p.id for p in got] == [ids[i] for i in cosine_order(vectors, q, mask)[:4]]
+        assert all(p.payload is None for p in got)
+
+    batch = client.query_batch_points("docs", requests=[
+        models.QueryRequest(query=vectors[3].tolist(), limit=3),
+        models.QueryRequest(query=vectors[70].tolist(), limit=2, offset=1)])
+    assert [p.id for p in batch[0].points] == [ids[i] for i in cosine_order(vectors, vectors[3])[:3]]
+    assert [p.id for p in batch[1].points] == [ids[i] for i in
+                                               cosine_order(vectors, vectors[70])[1:3]]
+    by_id = client.query_points("docs", query=5, limit=3).points
+    assert 5 not in [p.id for p in by_id] and len(by_id) == 3
+
+    got = client.retrieve("docs", ids=[7, ids[105], 999], with_vectors=True)
+    assert [p.id for p in got] == [7, ids[105]]  # an int stays an int, a UUID a string
+    assert isinstance(got[0].id, int) and isinstance(got[1].id, str)
+    np.testing.assert_allclose(got[0].vector, vectors[7] / np.linalg.norm(vectors[7]), rtol=1e-5)
+
+    seen, offset = [], None
+    while True:
+        page, offset = client.scroll("docs", limit=17, offset=offset, with_payload=False)
+        seen += [p.id for p in page]
+        if offset is None:
+            break
+    assert sorted(map(str, seen)) == sorted(map(str, ids)) and len(seen) == 120
+    london = models.Filter(must=[models.FieldCondition(key="city",
+                                                       match=models.MatchValue(value="London"))])
+    assert client.count("docs", count_filter=london).count == 40
+    assert client.count("docs").count == 120
+
+    client.set_payload("docs", payload={"extra": 1}, points=[7])
+    assert client.retrieve("docs", ids=[7])[0].payload == {**payloads[7], "extra": 1}
+    client.overwrite_payload("docs", payload={"only": True}, points=[7])
+    assert client.retrieve("docs", ids=[7])[0].payload == {"only": True}
+    client.delete_payload("docs", keys=["n"], points=[8])
+    assert "n" not in client.retrieve("docs", ids=[8])[0].payload
+
+    client.create_payload_index("docs", field_name="city",
+                                field_schema=models.PayloadSchemaType.KEYWORD)
+    assert "city" in client.get_collection("docs").payload_schema
+    assert client.count("docs", count_filter=london).count == 40
+
+    client.delete("docs", points_selector=models.PointIdsList(points=[0, ids[110]]))
+    client.delete("docs", points_selector=models.FilterSelector(filter=models.Filter(
+        must=[models.FieldCondition(key="city", match=models.MatchValue(value="Berlin"))])))
+    assert client.count("docs").count == 120 - 2 - sum(
+        1 for i, p in enumerate(payloads) if p["city"] == "Berlin" and i not in (0, 110))
+
+    assert client.delete_collection("docs")
+    assert not client.collection_exists("docs")
+
+
+def test_errors_come_back_in_qdrant_shape(client: QdrantClient) -> None:
+    from qdrant_client.http.exceptions import UnexpectedResponse
+
+    with pytest.raises(UnexpectedResponse) as e:
+        client.get_collection("missing")
+    assert e.value.status_code == 404 and "missing" in e.value.content.decode()
+    client.create_collection("small", vectors_config=models.VectorParams(
+        size=2, distance=models.Distance.EUCLID))
+    with pytest.raises(UnexpectedResponse) as e:
+        client.upsert("small", points=[models.PointStruct(id=1, vector=[1.0, 2.0, 3.0])])
+    assert e.value.status_code == 400 and "dimension" in e.value.content.decode()
+    client.upsert("small", points=[models.PointStruct(id=1, vector=[0.0, 0.0]),
+                                   models.PointStruct(id=2, vector=[3.0, 4.0])])
+    res = client.query_points("small", query=[0.0, 0.0], limit=2).points
+    assert [(p.id, p.score) for p in res] == [(1, 0.0), (2, 5.0)]  # Euclid: the distance
+    assert [p.id for p in client.query_points("small", query=[0.0, 0.0], limit=2,
+                                              score_threshold=1.0).points] == [1]
+
+
+def test_a_key_is_needed(server: ServerProcess) -> None:
+    from qdrant_client.http.exceptions import UnexpectedResponse
+
+    for key in (None, "wrong-key-0123456789abc"):
+        with pytest.raises(UnexpectedResponse) as e:
+            connect(server.url, key).get_collections()
+        assert e.value.status_code == 401
