@@ -160,6 +160,7 @@ struct CollectionInfo {
   uint64_t segment_rows = 0;   // rows in sealed segments, deleted ones included
   uint64_t memtable_rows = 0;  // rows not yet sealed, deleted ones included
   uint64_t disk_bytes = 0;     // segment and WAL files
+  uint64_t wal_bytes = 0;      // of which write-ahead logs
   IndexOptions index;
   // Memory the collection's data needs to be searched at full speed: float vectors (memtable
   // and mapped segments) and graphs. Mapped bytes count whether or not they are paged in now.

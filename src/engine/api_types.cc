@@ -159,6 +159,7 @@ std::string CollectionInfoToJson(const CollectionInfo& i) {
                               {"segment_rows", i.segment_rows},
                               {"memtable_rows", i.memtable_rows},
                               {"disk_bytes", i.disk_bytes},
+                              {"wal_bytes", i.wal_bytes},
                               {"index", IndexKindName(i.index.kind)},
                               {"m", i.index.m},
                               {"ef_construction", i.index.ef_construction},

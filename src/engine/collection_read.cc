@@ -215,7 +215,10 @@ CollectionInfo CollectionImpl::Info() const {
     for (const auto& n : *names) {
       if (n.rfind("wal-", 0) == 0) {
         auto size = ctx_.env->FileSize(storage::JoinPath(ctx_.dir, n));
-        if (size.ok()) info.disk_bytes += *size;
+        if (size.ok()) {
+          info.disk_bytes += *size;
+          info.wal_bytes += *size;
+        }
       }
     }
   }

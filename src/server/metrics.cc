@@ -98,6 +98,8 @@ std::string Metrics::Render(Database* db) const {
        [](const CollectionInfo& i) { return i.memtable_rows; }},
       {"nearstore_collection_disk_bytes", "Bytes of segment files and write-ahead logs.",
        [](const CollectionInfo& i) { return i.disk_bytes; }},
+      {"nearstore_collection_wal_bytes", "Bytes of write-ahead logs (not yet sealed).",
+       [](const CollectionInfo& i) { return i.wal_bytes; }},
   };
   for (const auto& g : gauges) {
     out += std::string("# HELP ") + g.name + " " + g.help + "\n";

@@ -2,7 +2,8 @@
 //   nearstore_http_requests_total{method,route,status}        counter
 //   nearstore_http_request_duration_seconds{method,route}      histogram
 //   nearstore_http_connections, nearstore_http_requests_in_flight  gauges
-//   nearstore_collection_points / _segments / _disk_bytes / _memtable_rows{collection}  gauges
+//   nearstore_collection_points / _segments / _memtable_rows / _disk_bytes / _wal_bytes
+//     {collection}  gauges
 // Routes are labelled by their pattern ("/v1/collections/{collection}/search"), never by the
 // raw path, so that the number of series stays bounded whatever clients send.
 //

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import socket
 import threading
 import time
@@ -291,6 +292,8 @@ def test_metrics_in_prometheus_format(server: ServerProcess) -> None:
     assert counts and counts[0].value >= 3
     points = {s.labels["collection"]: s.value for s in families["nearstore_collection_points"].samples}
     assert points["metered"] == 7
+    wal = {s.labels["collection"]: s.value for s in families["nearstore_collection_wal_bytes"].samples}
+    assert wal["metered"] > 7 * 2 * 4  # the seven points are in the log, not yet sealed
 
 
 def test_sigterm_drains_and_loses_nothing_acknowledged(tmp_path: Path) -> None:
@@ -436,6 +439,12 @@ def test_openapi_is_served_valid_and_routes_what_it_describes(server: ServerProc
         spec = ok(c.get("/openapi.json"))
         validate(spec)
         assert spec == json.loads((repo / "api" / "openapi.json").read_text())
+        sys.path.insert(0, str(repo / "api"))
+        import generate_openapi
+
+        assert generate_openapi.render() == (repo / "api" / "openapi.json").read_text(), (
+            "api/openapi.json is not generate_openapi.py's output: run python3 "
+            "api/generate_openapi.py")
         # Every path and method described is routed (an unknown collection is the engine's 404,
         # not the router's "no route"; nothing answers 405).
         for path, methods in spec["paths"].items():
