@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "filter/filter.h"
@@ -246,17 +247,10 @@ class QdrantApi {
     if (!body.contains("payload") || !body["payload"].is_object()) {
       return Status::InvalidArgument("'payload' must be an object");
     }
-    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Targets(*col, body));
-    for (const auto& id : ids) {
-      NEARSTORE_ASSIGN_OR_RETURN(const auto point, col->Get(id));
-      if (!point.has_value()) continue;
-      json payload = overwrite ? json::object() : Payload(point->metadata);
+    return EditPayloads(*col, body, [&](json& payload) {
+      if (overwrite) payload = json::object();
       for (const auto& [k, v] : body["payload"].items()) payload[k] = v;
-      PointUpdate u;
-      u.metadata = payload.dump();
-      NEARSTORE_RETURN_IF_ERROR(col->Update(id, u).status());
-    }
-    return Completed();
+    });
   }
 
   Result<json> DeletePayload(const Request& r) {
@@ -265,19 +259,11 @@ class QdrantApi {
     if (!body.contains("keys") || !body["keys"].is_array()) {
       return Status::InvalidArgument("'keys' must be a list of payload keys");
     }
-    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Targets(*col, body));
-    for (const auto& id : ids) {
-      NEARSTORE_ASSIGN_OR_RETURN(const auto point, col->Get(id));
-      if (!point.has_value()) continue;
-      json payload = Payload(point->metadata);
+    return EditPayloads(*col, body, [&](json& payload) {
       for (const auto& k : body["keys"]) {
         if (k.is_string()) payload.erase(k.get<std::string>());
       }
-      PointUpdate u;
-      u.metadata = payload.dump();
-      NEARSTORE_RETURN_IF_ERROR(col->Update(id, u).status());
-    }
-    return Completed();
+    });
   }
 
   Result<json> Scroll(const Request& r) {
@@ -433,6 +419,25 @@ class QdrantApi {
       if (page.next_after.empty()) return ids;
       o.after = page.next_after;
     }
+  }
+
+  // Applies `edit` to the payload of each point `body` names (ids or a filter), one update per
+  // point: a point written by someone else between its read and its update keeps that write's
+  // vector but gets the edited payload of the version read (Qdrant's payload operations are
+  // per point too).
+  Result<json> EditPayloads(nearstore::Collection& col, const json& body,
+                            const std::function<void(json&)>& edit) {
+    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Targets(col, body));
+    for (const auto& id : ids) {
+      NEARSTORE_ASSIGN_OR_RETURN(const auto point, col.Get(id));
+      if (!point.has_value()) continue;
+      json payload = Payload(point->metadata);
+      edit(payload);
+      PointUpdate u;
+      u.metadata = payload.dump();
+      NEARSTORE_RETURN_IF_ERROR(col.Update(id, u).status());
+    }
+    return Completed();
   }
 
   static json Record(const Point& p, const json& body, bool payload_default, bool vector_default) {
