@@ -44,7 +44,7 @@ def op(summary, responses, request=None, params=None, tag="native"):
     if params: o["parameters"] = params
     return o
 paths = {
-  "/": {"get": op("Name and version", ok({"type": "object", "properties": {"title": {"type": "string"}, "version": {"type": "string"}}}), tag="service")},
+  "/": {"get": op("Name and version", ok({"type": "object", "properties": {"title": {"type": "string"}, "version": {"type": "string"}, "nearstore_version": {"type": "string"}}}), tag="service")},
   "/healthz": {"get": op("Alive (no key needed)", ok({"type": "object"}), tag="service")},
   "/livez": {"get": op("Alive (no key needed)", ok({"type": "object"}), tag="service")},
   "/readyz": {"get": op("Ready; 503 while draining (no key needed)", ok({"type": "object"}), tag="service")},

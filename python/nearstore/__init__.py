@@ -82,9 +82,9 @@ class Filter:
         self.text = filter if isinstance(filter, str) else json.dumps(filter)
         self._core = _core.Filter(self.text)
 
-    def matches(self, metadata: Metadata) -> bool:
-        """Whether a point with this metadata passes (the engine's own evaluation)."""
-        return self._core.matches(json.dumps(metadata if metadata is not None else {}))
+    def matches(self, metadata: Metadata, id: str = "") -> bool:
+        """Whether a point with this metadata and id passes (the engine's own evaluation)."""
+        return self._core.matches(json.dumps(metadata if metadata is not None else {}), id)
 
 
 FilterLike = Union[dict[str, Any], str, Filter, None]

@@ -4,14 +4,13 @@
 ``nearstore.connect(url)`` wraps these in the very classes ``nearstore.open`` returns
 (Database, Collection), so a remote database has exactly the embedded API: same methods, same
 arguments, same results (numpy vectors, Hit tuples, dicts) and the same exceptions, raised from
-the server's error codes. Keep-alive connections, one per calling thread; a Database is safe to
-share between threads.
+the server's error codes. Keep-alive connections (http_connection.py), one per calling thread; a
+Database is safe to share between threads.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import ssl
 import threading
@@ -21,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 
 from . import errors
+from .http_connection import ConnectionLost, HttpConnection
 
 # The server's error codes (the engine's StatusCodeName, then the HTTP layer's own).
 _BY_NAME: dict[str, type[errors.Error]] = {
@@ -58,11 +58,11 @@ def _f32(array: np.ndarray) -> str:
 
 
 class _Http:
-    """Keep-alive HTTP/1.1 connections to one server, one per calling thread (the standard
-    library's http.client: measured at about a third of httpx's time per call, which is more
-    than the server's own; bench/server/run.py). Thread-safe: threads never share a connection.
-    A request that fails on a reused connection before any answer (the server closed it while
-    idle) is sent once more on a fresh one: a closed idle connection carried no request."""
+    """Keep-alive HTTP/1.1 connections to one server, one per calling thread
+    (http_connection.py: one send per request, responses parsed by httptools). Thread-safe:
+    threads never share a connection. A request that fails on a reused connection before any
+    answer (the server closed it while idle) is sent once more on a fresh one: a closed idle
+    connection carried no request."""
 
     def __init__(self, url: str, api_key: Optional[str], timeout: float, verify: Any) -> None:
         parsed = urlsplit(url)
@@ -71,7 +71,8 @@ class _Http:
                 f"expected a URL like http://host:port or https://host:port, got {url!r}")
         self.url = url.rstrip("/")
         self.closed = False
-        self._host, self._port = parsed.hostname, parsed.port
+        self._host = parsed.hostname
+        self._port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self._prefix = parsed.path.rstrip("/")
         self._timeout = timeout
         self._tls: Optional[ssl.SSLContext] = None
@@ -83,59 +84,49 @@ class _Http:
             else:
                 self._tls = ssl.create_default_context(
                     cafile=verify if isinstance(verify, str) else None)
-        self._headers = {"content-type": "application/json", "connection": "keep-alive"}
+        headers = {"content-type": "application/json"}
         if api_key is not None:
-            self._headers["api-key"] = api_key
+            headers["api-key"] = api_key
+        self._headers = _header_lines(headers)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[http.client.HTTPConnection] = []
+        self._all: list[HttpConnection] = []
 
-    def _connection(self, fresh: bool) -> tuple[http.client.HTTPConnection, bool]:
-        """This thread's connection, and whether it served a request before."""
+    def _connection(self) -> HttpConnection:
+        """This thread's open connection (a new one when it has none or it was closed)."""
         conn = getattr(self._local, "conn", None)
-        if conn is not None and not fresh:
-            return conn, True
-        if conn is not None:
-            conn.close()
-        if self._tls is not None:
-            conn = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
-                                               context=self._tls)
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        if conn is not None and not conn.closed:
+            return conn
+        conn = HttpConnection(self._host, self._port, self._timeout, self._tls)
         self._local.conn = conn
         with self._lock:
-            self._all.append(conn)
-        return conn, False
+            self._all = [c for c in self._all if not c.closed] + [conn]
+        return conn
 
     def _send(self, method: str, path: str, content: Optional[bytes],
-              headers: dict[str, str]) -> tuple[int, bytes]:
-        conn, reused = self._connection(fresh=False)
+              headers: bytes) -> tuple[int, bytes]:
         for attempt in range(2):
             try:
-                conn.request(method, self._prefix + path, body=content, headers=headers)
-                r = conn.getresponse()
-                return r.status, r.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
-                    http.client.CannotSendRequest, http.client.BadStatusLine) as e:
-                if attempt == 0 and reused:
-                    conn, reused = self._connection(fresh=True)
+                conn = self._connection()
+                reused = conn.served > 0
+                return conn.request(method, self._prefix + path, content, headers)
+            except ConnectionLost as e:
+                if attempt == 0 and reused and e.before_response:
                     continue
-                self._connection(fresh=True)  # leave no half-used connection behind
                 raise errors.UnavailableError(
                     f"cannot reach the server at {self.url}: {e}") from None
             except OSError as e:
-                self._connection(fresh=True)
                 raise errors.UnavailableError(
                     f"cannot reach the server at {self.url}: {e}") from None
         raise AssertionError("unreachable")
 
     def call(self, method: str, path: str, body: Any = None,
-             headers: Optional[dict[str, str]] = None) -> Any:
+             headers: Optional[bytes] = None) -> Any:
         if self.closed:
             raise errors.ClosedError(f"database '{self.url}' is closed")
         status, data = self._send(method, path, None if body is None else _json(body),
                                   self._headers if headers is None else
-                                  {**self._headers, **headers})
+                                  self._headers + headers)
         if status < 400:
             return json.loads(data)
         try:
@@ -153,6 +144,17 @@ class _Http:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+
+
+def _header_lines(headers: dict[str, str]) -> bytes:
+    """Header lines as sent; a value holding a line break (which would forge headers) is
+    refused."""
+    lines = []
+    for name, value in headers.items():
+        if any(c in value for c in "\r\n\0"):
+            raise errors.InvalidArgumentError(f"the {name} header may not hold line breaks")
+        lines.append(f"{name}: {value}\r\n")
+    return "".join(lines).encode("latin-1")
 
 
 def _meta(metadata: Any) -> dict[str, Any]:
@@ -175,7 +177,7 @@ class RemoteCollection:
         self._path = f"/v1/collections/{quote(self.name, safe='')}"
         # Sent with every call: the server refuses it, as in-process, once this collection was
         # dropped, even if another was created under its name since.
-        self._headers = {"x-nearstore-collection": str(info["incarnation"])}
+        self._headers = _header_lines({"x-nearstore-collection": str(info["incarnation"])})
 
     def _call(self, method: str, route: str, body: Any = None) -> Any:
         path = f"{self._path}/{route}" if route else self._path

@@ -113,9 +113,8 @@ NB_MODULE(_core, m) {
            [](filter::Filter* self, const std::string& text) {
              new (self) filter::Filter(Unwrap(filter::Filter::Parse(text)));
            })
-      .def("matches", [](const filter::Filter& f, const std::string& metadata) {
-        return f.MatchesText(metadata);
-      });
+      .def("matches", [](const filter::Filter& f, const std::string& metadata,
+                         const std::string& id) { return f.MatchesText(metadata, id); });
 
   nb::class_<Collection>(m, "Collection")
       .def_prop_ro("name", &Collection::name)

@@ -69,7 +69,8 @@ std::vector<SourceFilter> PrepareFilter(const Snapshot& snapshot, const filter::
     }
     const RowSource* s = source.get();
     f.matcher = std::make_unique<filter::RowMatcher>(
-        filter, f.payload.get(), rows, [s](uint64_t row) { return s->Metadata(row); });
+        filter, f.payload.get(), rows, [s](uint64_t row) { return s->Metadata(row); },
+        [s](uint64_t row) { return s->Id(row); });
     const uint64_t estimate = f.matcher->Estimate();
     const bool walk = plan_walks && segment != nullptr && segment->graph() != nullptr &&
                       static_cast<double>(estimate) > kExactFraction * static_cast<double>(rows);

@@ -16,7 +16,7 @@ bool TypedEqual(const json& stored, const json& operand) {
     return stored.get_ref<const std::string&>() == operand.get_ref<const std::string&>();
   }
   if (stored.is_boolean() && operand.is_boolean()) return stored.get<bool>() == operand.get<bool>();
-  return false;
+  return stored.is_null() && operand.is_null();
 }
 
 const json* Lookup(const json& metadata, const std::vector<std::string>& path) {
@@ -49,7 +49,10 @@ std::string Show(const json& value) {
   return text;
 }
 
-bool IsScalar(const json& v) { return v.is_string() || v.is_number() || v.is_boolean(); }
+// What equality-family operators compare with: a string, number, boolean or null.
+bool IsValue(const json& v) {
+  return v.is_string() || v.is_number() || v.is_boolean() || v.is_null();
+}
 
 class Parser {
  public:
@@ -59,7 +62,12 @@ class Parser {
   Result<Node> Field(const std::string& key, const json& condition, const std::string& at,
                      size_t depth);
   Result<Node> Operator(const std::string& op, const std::vector<std::string>& path,
-                        const json& operand, const std::string& at);
+                        const json& operand, const std::string& at, size_t depth);
+  Result<Node> Operators(const std::vector<std::string>& path, const json& condition,
+                         const std::string& at, size_t depth);
+  Result<Node> Id(const json& condition, const std::string& at);
+  Result<Node> ElemMatch(const std::vector<std::string>& path, const json& operand,
+                         const std::string& at, size_t depth);
   Status Count(const std::string& at) {
     if (++conditions_ > kMaxConditions) {
       return Refuse(at, "more than " + std::to_string(kMaxConditions) +
@@ -68,12 +76,16 @@ class Parser {
     return Status::Ok();
   }
   size_t conditions_ = 0;
+  bool in_element_ = false;  // inside $elemMatch, where there is no point id
 };
 
+Status TooDeep(const std::string& at, size_t depth) {
+  if (depth <= kMaxDepth) return Status::Ok();
+  return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+}
+
 Result<Node> Parser::Object(const json& j, const std::string& at, size_t depth) {
-  if (depth > kMaxDepth) {
-    return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
+  NEARSTORE_RETURN_IF_ERROR(TooDeep(at, depth));
   if (!j.is_object()) return Refuse(at, "expected an object, got " + Show(j));
   Node all;
   all.kind = Kind::kAnd;
@@ -97,9 +109,13 @@ Result<Node> Parser::Object(const json& j, const std::string& at, size_t depth) 
       negation.kind = Kind::kNot;
       negation.children.push_back(std::move(child));
       all.children.push_back(std::move(negation));
+    } else if (key == "$id" && !in_element_) {
+      NEARSTORE_ASSIGN_OR_RETURN(Node id, Id(value, here));
+      all.children.push_back(std::move(id));
     } else if (!key.empty() && key[0] == '$') {
-      return Refuse(here, "unknown operator '" + key + "' (a filter's keys are field paths or " +
-                              "$and, $or, $not)");
+      return Refuse(
+          here, "unknown operator '" + key + "' (a filter's keys are field paths or " +
+                    (in_element_ ? "$and, $or, $not inside $elemMatch)" : "$and, $or, $not, $id)"));
     } else {
       NEARSTORE_ASSIGN_OR_RETURN(Node field, Field(key, value, here, depth + 1));
       all.children.push_back(std::move(field));
@@ -110,36 +126,110 @@ Result<Node> Parser::Object(const json& j, const std::string& at, size_t depth) 
 
 Result<Node> Parser::Field(const std::string& key, const json& condition, const std::string& at,
                            size_t depth) {
-  if (depth > kMaxDepth) {
-    return Refuse(at, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
+  NEARSTORE_RETURN_IF_ERROR(TooDeep(at, depth));
   auto split = SplitFieldPath(key);
   if (!split.ok()) return Refuse(at, split.status().message());
   const std::vector<std::string>& path = *split;
-  if (!condition.is_object()) return Operator("$eq", path, condition, at);
+  if (!condition.is_object()) return Operator("$eq", path, condition, at, depth);
   if (condition.empty()) return Refuse(at, "expected a value or an object of operators, got {}");
-  Node all;
-  all.kind = Kind::kAnd;
   for (const auto& [op, operand] : condition.items()) {
     if (op.empty() || op[0] != '$') {
       return Refuse(at, "expected operators such as $eq or $gt, got key '" + op +
                             "' (write nested fields as a dotted path: \"" + key + "." + op + "\")");
     }
-    NEARSTORE_ASSIGN_OR_RETURN(Node node, Operator(op, path, operand, at + "." + op));
+  }
+  return Operators(path, condition, at, depth);
+}
+
+// An object of operators on the value at `path`, ANDed (one node when there is one).
+Result<Node> Parser::Operators(const std::vector<std::string>& path, const json& condition,
+                               const std::string& at, size_t depth) {
+  Node all;
+  all.kind = Kind::kAnd;
+  for (const auto& [op, operand] : condition.items()) {
+    NEARSTORE_ASSIGN_OR_RETURN(Node node, Operator(op, path, operand, at + "." + op, depth));
     all.children.push_back(std::move(node));
   }
   if (all.children.size() == 1) return std::move(all.children.front());
   return all;
 }
 
+// "$id": "a" or "$id": {"$in": [...]} (and $eq, $ne, $nin): conditions on the point's id, a
+// string, so the operands are strings.
+Result<Node> Parser::Id(const json& condition, const std::string& at) {
+  const json ops = condition.is_object() ? condition : json{{"$eq", condition}};
+  if (ops.empty()) return Refuse(at, "expected an id or an object of operators, got {}");
+  Node all;
+  all.kind = Kind::kAnd;
+  for (const auto& [op, operand] : ops.items()) {
+    const std::string here = condition.is_object() ? at + "." + op : at;
+    NEARSTORE_RETURN_IF_ERROR(Count(here));
+    Node node;
+    node.on_id = true;
+    if (op == "$eq" || op == "$ne") {
+      if (!operand.is_string()) return Refuse(here, "an id is a string, got " + Show(operand));
+      node.kind = op == "$eq" ? Kind::kEq : Kind::kNe;
+      node.values.push_back(operand);
+    } else if (op == "$in" || op == "$nin") {
+      if (!operand.is_array()) return Refuse(here, op + " expects a list, got " + Show(operand));
+      for (size_t i = 0; i < operand.size(); ++i) {
+        if (!operand[i].is_string()) {
+          return Refuse(here + "[" + std::to_string(i) + "]",
+                        "an id is a string, got " + Show(operand[i]));
+        }
+        NEARSTORE_RETURN_IF_ERROR(Count(here));
+        node.values.push_back(operand[i]);
+      }
+      node.kind = op == "$in" ? Kind::kIn : Kind::kNin;
+    } else {
+      return Refuse(here, "unknown operator '" + op + "' on $id; expected $eq, $ne, $in or $nin");
+    }
+    all.children.push_back(std::move(node));
+  }
+  if (all.children.size() == 1) return std::move(all.children.front());
+  return all;
+}
+
+// "$elemMatch": an array with an element that passes. The operand is either operators on the
+// element itself ({"$gte": 1, "$lt": 5}) or a filter on the element as a document
+// ({"food": "meat", "likes": true}); the keys tell which.
+Result<Node> Parser::ElemMatch(const std::vector<std::string>& path, const json& operand,
+                               const std::string& at, size_t depth) {
+  NEARSTORE_RETURN_IF_ERROR(TooDeep(at, depth));
+  if (!operand.is_object() || operand.empty()) {
+    return Refuse(at, "$elemMatch expects a non-empty object, got " + Show(operand));
+  }
+  size_t operators = 0;
+  for (const auto& [key, value] : operand.items()) {
+    operators += !key.empty() && key[0] == '$' && key != "$and" && key != "$or" && key != "$not";
+  }
+  if (operators != 0 && operators != operand.size()) {
+    return Refuse(at,
+                  "$elemMatch mixes operators and fields; write either operators on the "
+                  "element ({\"$gte\": 1}) or a filter on its fields ({\"a\": 1})");
+  }
+  const bool was_in_element = in_element_;
+  in_element_ = true;
+  Result<Node> element =
+      operators != 0 ? Operators({}, operand, at, depth + 1) : Object(operand, at, depth + 1);
+  in_element_ = was_in_element;
+  if (!element.ok()) return element.status();
+  Node node;
+  node.kind = Kind::kElemMatch;
+  node.path = path;
+  node.children.push_back(*std::move(element));
+  return node;
+}
+
 Result<Node> Parser::Operator(const std::string& op, const std::vector<std::string>& path,
-                              const json& operand, const std::string& at) {
+                              const json& operand, const std::string& at, size_t depth) {
   NEARSTORE_RETURN_IF_ERROR(Count(at));
+  if (op == "$elemMatch") return ElemMatch(path, operand, at, depth);
   Node node;
   node.path = path;
   if (op == "$eq" || op == "$ne" || op == "$contains") {
-    if (!IsScalar(operand)) {
-      return Refuse(at, op + " expects a string, number or boolean, got " + Show(operand));
+    if (!IsValue(operand)) {
+      return Refuse(at, op + " expects a string, number, boolean or null, got " + Show(operand));
     }
     node.kind = op == "$eq" ? Kind::kEq : op == "$ne" ? Kind::kNe : Kind::kContains;
     node.values.push_back(operand);
@@ -155,9 +245,9 @@ Result<Node> Parser::Operator(const std::string& op, const std::vector<std::stri
   } else if (op == "$in" || op == "$nin") {
     if (!operand.is_array()) return Refuse(at, op + " expects a list, got " + Show(operand));
     for (size_t i = 0; i < operand.size(); ++i) {
-      if (!IsScalar(operand[i])) {
+      if (!IsValue(operand[i])) {
         return Refuse(at + "[" + std::to_string(i) + "]",
-                      op + " expects strings, numbers or booleans, got " + Show(operand[i]));
+                      op + " expects strings, numbers, booleans or null, got " + Show(operand[i]));
       }
       NEARSTORE_RETURN_IF_ERROR(Count(at));
       node.values.push_back(operand[i]);
@@ -169,10 +259,16 @@ Result<Node> Parser::Operator(const std::string& op, const std::vector<std::stri
     }
     node.kind = Kind::kExists;
     node.exists = operand.get<bool>();
+  } else if (op == "$size") {
+    if (!operand.is_number_unsigned()) {
+      return Refuse(at, "$size expects a non-negative integer, got " + Show(operand));
+    }
+    node.kind = Kind::kSize;
+    node.values.push_back(operand);
   } else {
     return Refuse(at, "unknown operator '" + op +
-                          "'; expected $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists or "
-                          "$contains");
+                          "'; expected $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, "
+                          "$contains, $size or $elemMatch");
   }
   return node;
 }
@@ -194,18 +290,24 @@ bool CompareNumbers(Kind kind, double value, double operand) {
   }
 }
 
-bool Evaluate(const Node& node, const json& metadata) {
+bool Evaluate(const Node& node, const json& metadata, std::string_view id) {
   switch (node.kind) {
     case Kind::kAnd:
       return std::all_of(node.children.begin(), node.children.end(),
-                         [&](const Node& c) { return Evaluate(c, metadata); });
+                         [&](const Node& c) { return Evaluate(c, metadata, id); });
     case Kind::kOr:
       return std::any_of(node.children.begin(), node.children.end(),
-                         [&](const Node& c) { return Evaluate(c, metadata); });
+                         [&](const Node& c) { return Evaluate(c, metadata, id); });
     case Kind::kNot:
-      return !Evaluate(node.children.front(), metadata);
+      return !Evaluate(node.children.front(), metadata, id);
     default:
       break;
+  }
+  if (node.on_id) {
+    const bool listed = std::any_of(node.values.begin(), node.values.end(), [&](const json& v) {
+      return v.get_ref<const std::string&>() == id;
+    });
+    return (node.kind == Kind::kEq || node.kind == Kind::kIn) == listed;
   }
   const json* value = Lookup(metadata, node.path);
   auto equals_any = [&] {
@@ -233,6 +335,14 @@ bool Evaluate(const Node& node, const json& metadata) {
              std::any_of(value->begin(), value->end(), [&](const json& element) {
                return TypedEqual(element, node.values.front());
              });
+    case Kind::kSize:
+      return value != nullptr && value->is_array() &&
+             value->size() == node.values.front().get<uint64_t>();
+    case Kind::kElemMatch:
+      return value != nullptr && value->is_array() &&
+             std::any_of(value->begin(), value->end(), [&](const json& element) {
+               return Evaluate(node.children.front(), element, id);
+             });
     default:
       return false;
   }
@@ -257,7 +367,9 @@ Result<Filter> Filter::FromJson(const json& filter) {
   return Filter(std::make_shared<const Node>(std::move(root)));
 }
 
-bool Filter::Matches(const json& metadata) const { return Evaluate(*root_, metadata); }
+bool Filter::Matches(const json& metadata, std::string_view id) const {
+  return Evaluate(*root_, metadata, id);
+}
 
 Result<std::vector<std::string>> SplitFieldPath(std::string_view field) {
   std::vector<std::string> path;
@@ -280,9 +392,9 @@ json ParseMetadata(std::string_view text) {
   return parsed.is_discarded() ? json::object() : parsed;
 }
 
-bool Filter::MatchesText(std::string_view metadata) const {
+bool Filter::MatchesText(std::string_view metadata, std::string_view id) const {
   if (MatchesEverything()) return true;
-  return Matches(ParseMetadata(metadata));
+  return Matches(ParseMetadata(metadata), id);
 }
 
 bool Filter::MatchesEverything() const {

@@ -4,10 +4,11 @@
 // A filter is a JSON object in the style of MongoDB, Chroma and Pinecone:
 //     {"lang": "en", "year": {"$gte": 2024}, "$or": [{"tag": {"$in": ["a", "b"]}}, {"draft":
 //     false}]}
-// Keys of an object are ANDed; a key is a dotted field path or one of $and, $or, $not; a field's
-// condition is a scalar (equality) or an object of operators ($eq $ne $gt $gte $lt $lte $in $nin
-// $exists $contains). Comparisons are typed: a number never equals a string or a boolean, and a
-// missing field matches only $exists: false, $ne and $nin.
+// Keys of an object are ANDed; a key is a dotted field path, $id (the point's id) or one of $and,
+// $or, $not; a field's condition is a value (equality) or an object of operators ($eq $ne $gt
+// $gte $lt $lte $in $nin $exists $contains $size $elemMatch). Comparisons are typed: a number
+// never equals a string or a boolean, and a missing field matches only $exists: false, $ne and
+// $nin.
 //
 // Parse refuses a bad filter before any work, with the path to the fault and what was expected.
 // Thread-safety: a parsed Filter is immutable; any number of threads may evaluate it at once.
@@ -39,11 +40,11 @@ class Filter {
   // The same from parsed JSON.
   [[nodiscard]] static Result<Filter> FromJson(const nlohmann::json& filter);
 
-  // Whether a point whose metadata is `metadata` (a JSON object) passes.
-  bool Matches(const nlohmann::json& metadata) const;
+  // Whether a point whose metadata is `metadata` (a JSON object) and whose id is `id` passes.
+  bool Matches(const nlohmann::json& metadata, std::string_view id = {}) const;
   // The same on metadata stored as JSON text (parsed here; text that is not JSON has no
   // fields). Empty text is the empty object.
-  bool MatchesText(std::string_view metadata) const;
+  bool MatchesText(std::string_view metadata, std::string_view id = {}) const;
 
   // Whether the filter is empty ({}): every point passes.
   bool MatchesEverything() const;

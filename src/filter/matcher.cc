@@ -23,13 +23,14 @@ struct RowMatcher::Compiled {
   // a value of the index's kind.
   std::vector<uint32_t> terms;
   std::vector<double> numbers;
+  // A $id leaf listing ids ($eq, $in): the rows holding one of them, ascending.
+  std::vector<uint32_t> id_rows;
 };
 
 namespace {
 
 using Compiled = RowMatcher::Compiled;
 
-bool IsLeaf(Kind kind) { return kind != Kind::kAnd && kind != Kind::kOr && kind != Kind::kNot; }
 bool IsRange(Kind kind) {
   return kind == Kind::kGt || kind == Kind::kGte || kind == Kind::kLt || kind == Kind::kLte;
 }
@@ -37,14 +38,37 @@ bool IsEquality(Kind kind) {
   return kind == Kind::kEq || kind == Kind::kIn || kind == Kind::kNe || kind == Kind::kNin;
 }
 
-Compiled Compile(const Filter::Node& node, const PayloadIndex* index) {
+bool ListsIds(const Filter::Node& node) {
+  return node.on_id && (node.kind == Kind::kEq || node.kind == Kind::kIn);
+}
+
+// The rows whose id `node` (a $id leaf) lists.
+std::vector<uint32_t> RowsWithIds(const Filter::Node& node, uint64_t rows,
+                                  const RowMatcher::IdFn& id) {
+  std::vector<std::string_view> wanted;
+  for (const json& v : node.values) wanted.push_back(v.get_ref<const std::string&>());
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<uint32_t> out;
+  for (uint64_t row = 0; row < rows; ++row) {
+    if (std::binary_search(wanted.begin(), wanted.end(), id(row))) {
+      out.push_back(static_cast<uint32_t>(row));
+    }
+  }
+  return out;
+}
+
+Compiled Compile(const Filter::Node& node, const PayloadIndex* index, uint64_t rows,
+                 const RowMatcher::IdFn& id) {
   Compiled c;
   c.node = &node;
-  for (const auto& child : node.children) c.children.push_back(Compile(child, index));
-  if (!IsLeaf(node.kind) || index == nullptr) return c;
+  if (!IsLeaf(node.kind)) {  // a $elemMatch's children read elements, which no index holds
+    for (const auto& child : node.children) c.children.push_back(Compile(child, index, rows, id));
+  }
+  if (ListsIds(node)) c.id_rows = RowsWithIds(node, rows, id);
+  if (!IsLeaf(node.kind) || node.on_id || index == nullptr) return c;
   c.index = index->Find(node.path);
   if (c.index == nullptr) return c;
-  c.when_missing = Evaluate(node, json::object());
+  c.when_missing = Evaluate(node, json::object(), {});
   if (IsEquality(node.kind)) {
     for (const json& operand : node.values) {
       if (!c.index->HoldsKind(operand)) continue;
@@ -84,30 +108,43 @@ bool TypedLeaf(const Compiled& c, uint32_t row) {
     case Kind::kExists:
       return n.exists;
     case Kind::kContains:  // a value of an index's kind is a scalar, never an array
+    case Kind::kSize:
+    case Kind::kElemMatch:
       return false;
     default:
       return false;
   }
 }
 
+// How a row is read: its metadata (parsed once something needs it) and its id.
+struct RowReader {
+  const RowMatcher::MetadataFn& metadata;
+  const RowMatcher::IdFn& id;
+};
+
 // Evaluates `c` on `row`; `parsed` holds the row's metadata once something needed it.
-bool Eval(const Compiled& c, uint64_t row, const RowMatcher::MetadataFn& metadata,
-          std::optional<json>* parsed) {
+bool Eval(const Compiled& c, uint64_t row, const RowReader& read, std::optional<json>* parsed) {
   switch (c.node->kind) {
     case Kind::kAnd:
       for (const auto& child : c.children) {
-        if (!Eval(child, row, metadata, parsed)) return false;
+        if (!Eval(child, row, read, parsed)) return false;
       }
       return true;
     case Kind::kOr:
       for (const auto& child : c.children) {
-        if (Eval(child, row, metadata, parsed)) return true;
+        if (Eval(child, row, read, parsed)) return true;
       }
       return false;
     case Kind::kNot:
-      return !Eval(c.children.front(), row, metadata, parsed);
+      return !Eval(c.children.front(), row, read, parsed);
     default:
       break;
+  }
+  if (c.node->on_id) {
+    if (ListsIds(*c.node)) {
+      return std::binary_search(c.id_rows.begin(), c.id_rows.end(), static_cast<uint32_t>(row));
+    }
+    return Evaluate(*c.node, json(), read.id(row));
   }
   if (c.index != nullptr) {
     const auto r = static_cast<uint32_t>(row);
@@ -121,8 +158,8 @@ bool Eval(const Compiled& c, uint64_t row, const RowMatcher::MetadataFn& metadat
         break;
     }
   }
-  if (!parsed->has_value()) *parsed = ParseMetadata(metadata(row));
-  return Evaluate(*c.node, **parsed);
+  if (!parsed->has_value()) *parsed = ParseMetadata(read.metadata(row));
+  return Evaluate(*c.node, **parsed, {});
 }
 
 // The entries of a number index passing a range leaf.
@@ -145,6 +182,7 @@ std::span<const FieldIndex::NumberRow> RangeOf(const Compiled& c) {
 // operands are all of the index's kind (a row of another kind can equal a foreign operand, or
 // be a number under a keyword index).
 bool ListsCandidates(const Compiled& c) {
+  if (ListsIds(*c.node)) return true;
   if (c.index == nullptr) return false;
   const Filter::Node& n = *c.node;
   if (n.kind == Kind::kEq || n.kind == Kind::kIn) {
@@ -224,6 +262,7 @@ uint64_t EstimateOf(const Compiled& c, uint64_t rows) {
       break;
   }
   if (!ListsCandidates(c)) return rows;
+  if (ListsIds(*c.node)) return c.id_rows.size();
   if (IsRange(c.node->kind)) return RangeOf(c).size();
   uint64_t sum = 0;
   if (c.index->numeric()) {
@@ -303,6 +342,7 @@ std::optional<Candidates> CandidatesOf(const Compiled& c, uint64_t rows) {
   // One listed condition: its rows are exactly the passing ones (rows of another kind than
   // the index's never pass a condition whose operands are all of the index's kind).
   if (!ListsCandidates(c)) return std::nullopt;
+  if (ListsIds(*c.node)) return Candidates{c.id_rows, true};
   if (IsRange(c.node->kind)) return Candidates{RowsOf(RangeOf(c)), true};
   std::vector<std::vector<uint32_t>> lists;
   if (c.index->numeric()) {
@@ -322,17 +362,18 @@ std::optional<Candidates> CandidatesOf(const Compiled& c, uint64_t rows) {
 }  // namespace
 
 RowMatcher::RowMatcher(const Filter& filter, const PayloadIndex* index, uint64_t rows,
-                       MetadataFn metadata)
-    : root_(std::make_unique<Compiled>(Compile(filter.root(), index))),
+                       MetadataFn metadata, IdFn id)
+    : root_(std::make_unique<Compiled>(Compile(filter.root(), index, rows, id))),
       rows_(rows),
-      metadata_(std::move(metadata)) {}
+      metadata_(std::move(metadata)),
+      id_(std::move(id)) {}
 RowMatcher::RowMatcher(RowMatcher&&) noexcept = default;
 RowMatcher& RowMatcher::operator=(RowMatcher&&) noexcept = default;
 RowMatcher::~RowMatcher() = default;
 
 bool RowMatcher::Matches(uint64_t row) const {
   std::optional<json> parsed;
-  return Eval(*root_, row, metadata_, &parsed);
+  return Eval(*root_, row, RowReader{metadata_, id_}, &parsed);
 }
 
 uint64_t RowMatcher::Estimate() const { return EstimateOf(*root_, rows_); }

@@ -25,10 +25,14 @@ namespace nearstore::filter {
 class RowMatcher {
  public:
   using MetadataFn = std::function<std::string_view(uint64_t row)>;
+  using IdFn = std::function<std::string_view(uint64_t row)>;
 
   // `index` may be null (no payload index: every condition reads the metadata). The filter,
-  // the index and whatever `metadata` reads must outlive the matcher.
-  RowMatcher(const Filter& filter, const PayloadIndex* index, uint64_t rows, MetadataFn metadata);
+  // the index and whatever `metadata` and `id` read must outlive the matcher. Conditions on
+  // $id are answered from `id`; those that list ids ($eq, $in) read every row's id here, once,
+  // so that they can list their rows as candidates.
+  RowMatcher(const Filter& filter, const PayloadIndex* index, uint64_t rows, MetadataFn metadata,
+             IdFn id);
   RowMatcher(RowMatcher&&) noexcept;
   RowMatcher& operator=(RowMatcher&&) noexcept;
   ~RowMatcher();
@@ -52,6 +56,7 @@ class RowMatcher {
   std::unique_ptr<Compiled> root_;
   uint64_t rows_;
   MetadataFn metadata_;
+  IdFn id_;
 };
 
 }  // namespace nearstore::filter

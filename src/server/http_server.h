@@ -3,8 +3,10 @@
 // I/O threads read and write connections (keep-alive); each request is read in two steps, so
 // that a request is judged on its headers before its body is read: the route (404/405), the
 // API key (401/403) and the declared body size (413) are checked first. A routed request is
-// then handed to a bounded pool of worker threads (429 when max_pending_requests wait
-// already), and its response written back on the connection's strand.
+// then run: a short read (Route::work kInline: one search, one lookup, health) on the I/O
+// thread that read it; anything else is handed to a bounded pool of worker threads (429 when
+// max_pending_requests wait already), and its response written back on the connection's
+// strand.
 //
 // Limits answer with a status instead of falling over: 431 for headers over max_header_bytes,
 // 413 for a body over max_body_bytes, 408 for a request not read within request_timeout_ms,

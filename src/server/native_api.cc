@@ -392,27 +392,32 @@ class NativeApi {
 void AddNativeRoutes(Database* db, const ServerOptions& options, Router* router) {
   auto api = std::make_shared<NativeApi>(db, options);
   using Fn = Result<Response> (NativeApi::*)(const Request&);
-  auto add = [&](Method method, const char* pattern, Access access, Fn fn) {
-    router->Add(method, pattern, access, [api, fn](const Request& r) -> Response {
-      Result<Response> out = ((*api).*fn)(r);
-      return out.ok() ? std::move(*out) : ErrorResponse(out.status());
-    });
+  auto add = [&](Method method, const char* pattern, Access access, Fn fn,
+                 Work work = Work::kQueued) {
+    router
+        ->Add(method, pattern, access,
+              [api, fn](const Request& r) -> Response {
+                Result<Response> out = ((*api).*fn)(r);
+                return out.ok() ? std::move(*out) : ErrorResponse(out.status());
+              })
+        .work = work;
   };
+  constexpr Work kInline = Work::kInline;
   constexpr Access kRead = Access::kReadOnly, kWrite = Access::kReadWrite;
   const std::string c = "/v1/collections/{collection}";
-  add(Method::kGet, "/v1/collections", kRead, &NativeApi::ListCollections);
+  add(Method::kGet, "/v1/collections", kRead, &NativeApi::ListCollections, kInline);
   add(Method::kPost, "/v1/collections", kWrite, &NativeApi::CreateCollection);
-  add(Method::kGet, c.c_str(), kRead, &NativeApi::GetCollection);
+  add(Method::kGet, c.c_str(), kRead, &NativeApi::GetCollection, kInline);
   add(Method::kDelete, c.c_str(), kWrite, &NativeApi::DropCollection);
   add(Method::kPost, (c + "/upsert").c_str(), kWrite, &NativeApi::Upsert);
-  add(Method::kPost, (c + "/get").c_str(), kRead, &NativeApi::GetPoints);
+  add(Method::kPost, (c + "/get").c_str(), kRead, &NativeApi::GetPoints, kInline);
   add(Method::kPost, (c + "/update").c_str(), kWrite, &NativeApi::Update);
   add(Method::kPost, (c + "/delete").c_str(), kWrite, &NativeApi::Delete);
   add(Method::kPost, (c + "/count").c_str(), kRead, &NativeApi::Count);
   add(Method::kPost, (c + "/scroll").c_str(), kRead, &NativeApi::Scroll);
-  add(Method::kPost, (c + "/search").c_str(), kRead, &NativeApi::Search);
+  add(Method::kPost, (c + "/search").c_str(), kRead, &NativeApi::Search, kInline);
   add(Method::kPost, (c + "/search_batch").c_str(), kRead, &NativeApi::SearchBatch);
-  add(Method::kGet, (c + "/indexes").c_str(), kRead, &NativeApi::ListIndexes);
+  add(Method::kGet, (c + "/indexes").c_str(), kRead, &NativeApi::ListIndexes, kInline);
   add(Method::kPost, (c + "/indexes").c_str(), kWrite, &NativeApi::CreateIndex);
   add(Method::kPost, (c + "/indexes/drop").c_str(), kWrite, &NativeApi::DropIndex);
   add(Method::kPost, (c + "/flush").c_str(), kWrite, &NativeApi::Flush);

@@ -507,29 +507,40 @@ class QdrantApi {
 
 void AddQdrantRoutes(Database* db, const ServerOptions& options, Router* router) {
   auto api = std::make_shared<QdrantApi>(db, options);
-  auto add = [&](Method method, const std::string& pattern, Access access, auto fn) {
-    router->Add(method, pattern, access, [api, fn](const Request& r) -> Response {
-      const auto start = Clock::now();
-      return Envelope(fn(*api, r), start);
-    });
+  auto add = [&](Method method, const std::string& pattern, Access access, auto fn,
+                 Work work = Work::kQueued) {
+    router
+        ->Add(method, pattern, access,
+              [api, fn](const Request& r) -> Response {
+                const auto start = Clock::now();
+                return Envelope(fn(*api, r), start);
+              })
+        .work = work;
   };
+  constexpr Work kInline = Work::kInline;
   constexpr Access kRead = Access::kReadOnly, kWrite = Access::kReadWrite;
   const std::string c = "/collections/{collection}";
-  add(Method::kGet, "/collections", kRead,
-      [](QdrantApi& a, const Request& r) { return a.ListCollections(r); });
-  add(Method::kGet, c, kRead, [](QdrantApi& a, const Request& r) { return a.GetCollection(r); });
+  add(
+      Method::kGet, "/collections", kRead,
+      [](QdrantApi& a, const Request& r) { return a.ListCollections(r); }, kInline);
+  add(
+      Method::kGet, c, kRead, [](QdrantApi& a, const Request& r) { return a.GetCollection(r); },
+      kInline);
   add(Method::kPut, c, kWrite,
       [](QdrantApi& a, const Request& r) { return a.CreateCollection(r); });
   add(Method::kDelete, c, kWrite,
       [](QdrantApi& a, const Request& r) { return a.DropCollection(r); });
-  add(Method::kGet, c + "/exists", kRead,
-      [](QdrantApi& a, const Request& r) { return a.Exists(r); });
+  add(
+      Method::kGet, c + "/exists", kRead,
+      [](QdrantApi& a, const Request& r) { return a.Exists(r); }, kInline);
   add(Method::kPut, c + "/points", kWrite,
       [](QdrantApi& a, const Request& r) { return a.Upsert(r); });
-  add(Method::kPost, c + "/points", kRead,
-      [](QdrantApi& a, const Request& r) { return a.Retrieve(r); });
-  add(Method::kGet, c + "/points/{id}", kRead,
-      [](QdrantApi& a, const Request& r) { return a.GetPoint(r); });
+  add(
+      Method::kPost, c + "/points", kRead,
+      [](QdrantApi& a, const Request& r) { return a.Retrieve(r); }, kInline);
+  add(
+      Method::kGet, c + "/points/{id}", kRead,
+      [](QdrantApi& a, const Request& r) { return a.GetPoint(r); }, kInline);
   add(Method::kPost, c + "/points/delete", kWrite,
       [](QdrantApi& a, const Request& r) { return a.Delete(r); });
   add(Method::kPost, c + "/points/payload", kWrite,
@@ -542,8 +553,9 @@ void AddQdrantRoutes(Database* db, const ServerOptions& options, Router* router)
       [](QdrantApi& a, const Request& r) { return a.Scroll(r); });
   add(Method::kPost, c + "/points/count", kRead,
       [](QdrantApi& a, const Request& r) { return a.Count(r); });
-  add(Method::kPost, c + "/points/query", kRead,
-      [](QdrantApi& a, const Request& r) { return a.Query(r); });
+  add(
+      Method::kPost, c + "/points/query", kRead,
+      [](QdrantApi& a, const Request& r) { return a.Query(r); }, kInline);
   add(Method::kPost, c + "/points/query/batch", kRead,
       [](QdrantApi& a, const Request& r) { return a.QueryBatch(r); });
   add(Method::kPut, c + "/index", kWrite,

@@ -1,6 +1,7 @@
 #include "server/qdrant_compat.h"
 
 #include <cctype>
+#include <functional>
 
 #include "server/json_io.h"
 
@@ -36,10 +37,81 @@ Status Unsupported(const std::string& where, const std::string& what) {
                                  " is not supported by nearstore's Qdrant-compatible API yet");
 }
 
-// An equality with `value` on `key`, holding also when `key` is an array holding `value`.
-json Equals(const std::string& key, const json& value) {
-  return {{"$or", json::array({json{{key, json{{"$eq", value}}}},
-                               json{{key, json{{"$contains", value}}}}})}};
+// A condition on one dotted path (no "[]"), as the engine's filter.
+using OnPath = std::function<json(const std::string&)>;
+
+// A condition on the field at `key` (Qdrant's key: dotted, with "[]" after an array whose
+// elements the rest of the key reads), given `on_path(path)`, the same condition on a dotted
+// path without "[]". "diet[].food" becomes {"diet": {"$elemMatch": <the condition on
+// "food">}}; a key ending in "[]" is the array itself, whose elements a condition reads anyway.
+Result<json> OnKey(const std::string& key, const OnPath& on_path, const std::string& where) {
+  const size_t brackets = key.find("[]");
+  if (brackets == std::string::npos) return on_path(key);
+  const std::string head = key.substr(0, brackets);
+  std::string tail = key.substr(brackets + 2);
+  if (head.empty() || (!tail.empty() && (tail[0] != '.' || tail.size() == 1))) {
+    return Status::InvalidArgument(where + ".key '" + key +
+                                   "' is not a field path; expected a.b, or a[].b for the "
+                                   "field b of the elements of the array a");
+  }
+  if (tail.empty()) return on_path(head);
+  NEARSTORE_ASSIGN_OR_RETURN(json inner, OnKey(tail.substr(1), on_path, where));
+  return json{{head, {{"$elemMatch", std::move(inner)}}}};
+}
+
+// An equality with `value` on `path`, holding also when the field is an array holding `value`.
+json Equals(const std::string& path, const json& value) {
+  return {{"$or", json::array({json{{path, json{{"$eq", value}}}},
+                               json{{path, json{{"$contains", value}}}}})}};
+}
+
+// A match condition (value, any, except) on `path`.
+Result<OnPath> Match(const json& match, const std::string& at) {
+  if (!match.is_object()) return Status::InvalidArgument(at + " must be an object");
+  if (match.contains("value")) {
+    const json value = match["value"];
+    if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
+      return Status::InvalidArgument(at + ".value must be a string, integer or boolean, got " +
+                                     Describe(value));
+    }
+    return OnPath([value](const std::string& path) { return Equals(path, value); });
+  }
+  if (match.contains("any") || match.contains("except")) {
+    const bool any = match.contains("any");
+    const json list = match[any ? "any" : "except"];
+    if (!list.is_array()) {
+      return Status::InvalidArgument(at + (any ? ".any" : ".except") + " must be a list");
+    }
+    return OnPath([list, any](const std::string& path) {
+      json equals = json::array();
+      for (const auto& v : list) equals.push_back(Equals(path, v));
+      if (any)
+        return equals.empty() ? json{{path, {{"$in", json::array()}}}} : json{{"$or", equals}};
+      json all = json::array({json{{path, {{"$exists", true}}}}});
+      if (!equals.empty()) all.push_back({{"$not", {{"$or", equals}}}});
+      return json{{"$and", all}};
+    });
+  }
+  return Unsupported(at, "this match (text, phrase)");
+}
+
+// A range condition on `path`: the field, or one of its elements, within the bounds.
+Result<OnPath> Range(const json& range, const std::string& at) {
+  if (!range.is_object()) return Status::InvalidArgument(at + " must be an object");
+  json ops = json::object();
+  for (const auto& [op, bound] : range.items()) {
+    if (bound.is_null()) continue;
+    if (op != "gt" && op != "gte" && op != "lt" && op != "lte") {
+      return Status::InvalidArgument(at + ": unknown bound '" + op +
+                                     "'; expected gt, gte, lt, lte");
+    }
+    if (!bound.is_number()) return Unsupported(at + "." + op, "a range on dates");
+    ops["$" + op] = bound;
+  }
+  return OnPath([ops](const std::string& path) {
+    if (ops.empty()) return json{{path, {{"$exists", true}}}};
+    return json{{"$or", json::array({json{{path, ops}}, json{{path, {{"$elemMatch", ops}}}}})}};
+  });
 }
 
 Result<json> Translate(const json& filter, const std::string& where);
@@ -51,45 +123,57 @@ Result<json> FieldCondition(const json& c, const std::string& where) {
   for (const auto& [name, value] : c.items()) {
     const std::string at = where + "." + name;
     if (name == "key") continue;
+    OnPath on_path;
     if (name == "match") {
-      if (!value.is_object()) return Status::InvalidArgument(at + " must be an object");
-      if (value.contains("value")) {
-        all.push_back(Equals(key, value["value"]));
-      } else if (value.contains("any")) {
-        if (!value["any"].is_array()) return Status::InvalidArgument(at + ".any must be a list");
-        json any = json::array();
-        for (const auto& v : value["any"]) any.push_back(Equals(key, v));
-        all.push_back(any.empty() ? json{{key, json{{"$in", json::array()}}}} : json{{"$or", any}});
-      } else if (value.contains("except")) {
-        if (!value["except"].is_array()) {
-          return Status::InvalidArgument(at + ".except must be a list");
-        }
-        json none = json::array();
-        for (const auto& v : value["except"]) none.push_back(Equals(key, v));
-        all.push_back({{key, {{"$exists", true}}}});
-        if (!none.empty()) all.push_back({{"$not", {{"$or", none}}}});
-      } else {
-        return Unsupported(at, "this match (text, phrase)");
-      }
+      NEARSTORE_ASSIGN_OR_RETURN(on_path, Match(value, at));
     } else if (name == "range") {
-      if (!value.is_object()) return Status::InvalidArgument(at + " must be an object");
-      json ops = json::object();
-      for (const auto& [op, bound] : value.items()) {
-        if (bound.is_null()) continue;
-        if (op != "gt" && op != "gte" && op != "lt" && op != "lte") {
-          return Status::InvalidArgument(at + ": unknown bound '" + op +
-                                         "'; expected gt, gte, lt, lte");
-        }
-        if (!bound.is_number()) return Unsupported(at + "." + op, "a range on dates");
-        ops["$" + op] = bound;
-      }
-      all.push_back(ops.empty() ? json{{key, {{"$exists", true}}}} : json{{key, ops}});
+      NEARSTORE_ASSIGN_OR_RETURN(on_path, Range(value, at));
     } else {
       return Unsupported(at, "the condition '" + name + "'");
     }
+    NEARSTORE_ASSIGN_OR_RETURN(json condition, OnKey(key, on_path, where));
+    all.push_back(std::move(condition));
   }
   if (all.empty()) return Status::InvalidArgument(where + " has no condition on '" + key + "'");
   return all.size() == 1 ? all[0] : json{{"$and", all}};
+}
+
+// {"is_empty": {"key": k}} (missing, null or []) and {"is_null": {"key": k}} (null).
+Result<json> EmptyOrNull(const json& c, bool empty, const std::string& where) {
+  if (!c.is_object() || !c.contains("key") || !c["key"].is_string()) {
+    return Status::InvalidArgument(where + " must be an object with a string 'key'");
+  }
+  auto on_path = [empty](const std::string& path) {
+    if (!empty) return json{{path, nullptr}};
+    return json{{"$or", json::array({json{{path, {{"$exists", false}}}}, json{{path, nullptr}},
+                                     json{{path, {{"$size", 0}}}}})}};
+  };
+  return OnKey(c["key"].get<std::string>(), on_path, where);
+}
+
+// {"has_id": [ids]}: the points with one of these ids.
+Result<json> HasId(const json& ids, const std::string& where) {
+  if (!ids.is_array()) return Status::InvalidArgument(where + " must be a list of point ids");
+  json engine_ids = json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    NEARSTORE_ASSIGN_OR_RETURN(std::string id,
+                               EngineId(ids[i], where + "[" + std::to_string(i) + "]"));
+    engine_ids.push_back(std::move(id));
+  }
+  return json{{"$id", {{"$in", std::move(engine_ids)}}}};
+}
+
+// {"nested": {"key": k, "filter": f}}: an element of the array k passes all of f.
+Result<json> Nested(const json& c, const std::string& where) {
+  if (!c.is_object() || !c.contains("key") || !c["key"].is_string() || !c.contains("filter")) {
+    return Status::InvalidArgument(where + " must be an object with a string 'key' and a 'filter'");
+  }
+  NEARSTORE_ASSIGN_OR_RETURN(json inner, Translate(c["filter"], where + ".filter"));
+  if (inner.empty()) inner = {{"$or", json::array({json::object()})}};  // every element
+  std::string key = c["key"].get<std::string>();
+  if (key.size() > 2 && key.ends_with("[]")) key.resize(key.size() - 2);
+  auto on_path = [inner](const std::string& path) { return json{{path, {{"$elemMatch", inner}}}}; };
+  return OnKey(key, on_path, where);
 }
 
 Result<json> Condition(const json& c, const std::string& where) {
@@ -98,6 +182,14 @@ Result<json> Condition(const json& c, const std::string& where) {
   if (c.contains("must") || c.contains("should") || c.contains("must_not") ||
       c.contains("min_should")) {
     return Translate(c, where);
+  }
+  if (c.size() == 1) {
+    const std::string& name = c.begin().key();
+    const json& value = c.begin().value();
+    if (name == "has_id") return HasId(value, where + ".has_id");
+    if (name == "is_empty") return EmptyOrNull(value, true, where + ".is_empty");
+    if (name == "is_null") return EmptyOrNull(value, false, where + ".is_null");
+    if (name == "nested") return Nested(value, where + ".nested");
   }
   for (const auto& [name, value] : c.items()) return Unsupported(where, "'" + name + "'");
   return Status::InvalidArgument(where + " is an empty condition");

@@ -8,10 +8,12 @@
 // native face read back as strings (or integers, when they are decimal).
 //
 // Filters: must -> $and, should -> $or, must_not -> $not of $or; a field condition's match
-// (value, any, except), range (gt, gte, lt, lte), is_null and is_empty map onto the engine's
-// operators. As in Qdrant, a condition on an array field holds when one of its elements
-// satisfies it. Not translated yet (400 naming them): has_id, nested, geo, values_count,
-// text match, datetime ranges.
+// (value, any, except) and range (gt, gte, lt, lte), is_null (-> null), is_empty (missing, null
+// or [] -> $exists, null, $size), has_id (-> $id) and nested (-> $elemMatch) map onto the
+// engine's operators; keys are dotted, with "a[].b" for the field b of the elements of array a
+// (-> $elemMatch). As in Qdrant, a match or range on an array field holds when one of its
+// elements satisfies it. Not translated (400 naming them): geo, values_count, text match,
+// datetime ranges, min_should.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,6 +23,10 @@
 #include "nearstore/types.h"
 
 namespace nearstore::server::qdrant {
+
+// The version of Qdrant's REST API whose subset this face serves, tested with the qdrant-client
+// of the same minor version (tests/python/test_qdrant_client.py). GET / reports it.
+inline constexpr const char* kApiVersion = "1.20.0";
 
 // The engine's id of a Qdrant point id (an unsigned integer or a UUID string).
 [[nodiscard]] Result<std::string> EngineId(const nlohmann::json& id, const std::string& where);

@@ -67,9 +67,9 @@ bool PercentDecode(std::string_view s, std::string* out) {
 
 bool IsValidName(std::string_view name) { return engine::ValidateCollectionName(name).ok(); }
 
-void Router::Add(Method method, std::string pattern, Access access, Handler handler, bool open) {
+Route& Router::Add(Method method, std::string pattern, Access access, Handler handler, bool open) {
   Route r{method, pattern, access, open, std::move(handler), Split(pattern)};
-  routes_.push_back(std::move(r));
+  return routes_.emplace_back(std::move(r));
 }
 
 Router::Match Router::Find(Method method, std::string_view path) const {

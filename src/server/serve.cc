@@ -9,25 +9,37 @@
 #include "server/native_api.h"
 #include "server/openapi.h"
 #include "server/qdrant_api.h"
+#include "server/qdrant_compat.h"
 
 namespace nearstore::server {
 
 void AddServiceRoutes(Database* db, Metrics* metrics, std::function<bool()> draining,
                       Router* router) {
   constexpr Access kRead = Access::kReadOnly;
-  router->Add(Method::kGet, "/", kRead, [](const Request&) {
-    return JsonResponse({{"title", "nearstore"}, {"version", NEARSTORE_VERSION}});
-  });
+  // Qdrant's clients read "version" to check that they speak the server's API, and warn when
+  // its major or minor differ from theirs: it is the Qdrant API level that the Qdrant face
+  // follows (qdrant::kApiVersion); nearstore's own version is "nearstore_version".
+  router
+      ->Add(Method::kGet, "/", kRead,
+            [](const Request&) {
+              return JsonResponse({{"title", "nearstore"},
+                                   {"version", qdrant::kApiVersion},
+                                   {"nearstore_version", NEARSTORE_VERSION}});
+            })
+      .work = Work::kInline;
   auto ok = [](const Request&) { return JsonResponse({{"status", "ok"}}); };
-  router->Add(Method::kGet, "/healthz", kRead, ok, /*open=*/true);
-  router->Add(Method::kGet, "/livez", kRead, ok, /*open=*/true);
-  router->Add(
-      Method::kGet, "/readyz", kRead,
-      [draining](const Request&) {
-        if (draining()) return ErrorResponse(503, "ShuttingDown", "the server is shutting down");
-        return JsonResponse({{"status", "ok"}});
-      },
-      /*open=*/true);
+  router->Add(Method::kGet, "/healthz", kRead, ok, /*open=*/true).work = Work::kInline;
+  router->Add(Method::kGet, "/livez", kRead, ok, /*open=*/true).work = Work::kInline;
+  router
+      ->Add(
+          Method::kGet, "/readyz", kRead,
+          [draining](const Request&) {
+            if (draining())
+              return ErrorResponse(503, "ShuttingDown", "the server is shutting down");
+            return JsonResponse({{"status", "ok"}});
+          },
+          /*open=*/true)
+      .work = Work::kInline;
   router->Add(Method::kGet, "/openapi.json", kRead, [](const Request&) {
     return Response{200, std::string(OpenApiJson())};
   });

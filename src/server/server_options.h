@@ -2,8 +2,10 @@
 // and command-line flags (flags win). docs/SERVER.md lists every key.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nearstore/status.h"
@@ -22,9 +24,10 @@ struct ApiKey {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
-  uint16_t port = 6333;    // 0 = any free port (printed when listening)
-  int io_threads = 2;      // threads reading and writing connections
-  int worker_threads = 0;  // threads running requests (0 = one per core)
+  uint16_t port = 6333;  // 0 = any free port (printed when listening)
+  // threads reading and writing connections, and running short reads (one per core, at least 2)
+  int io_threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  int worker_threads = 0;  // threads running the other requests (0 = one per core)
 
   // TLS: both PEM files, or neither (plain HTTP).
   std::string tls_cert_file;  // the certificate chain

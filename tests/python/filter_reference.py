@@ -28,6 +28,8 @@ def _kind(v: Any) -> str:
 
 
 def _equal(stored: Any, operand: Any) -> bool:
+    if stored is None or operand is None:
+        return stored is None and operand is None
     kind = _kind(stored)
     return kind != "other" and kind == _kind(operand) and stored == operand
 
@@ -55,18 +57,38 @@ def _operator(op: str, value: Any, operand: Any) -> bool:
         return present == operand
     if op == "$contains":
         return present and isinstance(value, list) and any(_equal(x, operand) for x in value)
+    if op == "$size":
+        return present and isinstance(value, list) and len(value) == operand
+    if op == "$elemMatch":
+        if not present or not isinstance(value, list):
+            return False
+        on_values = all(k.startswith("$") and k not in ("$and", "$or", "$not") for k in operand)
+        if on_values:
+            return any(all(_operator(o, e, x) for o, x in operand.items()) for e in value)
+        return any(matches(operand, e) for e in value)
     raise ValueError(op)
 
 
-def matches(flt: dict, doc: Any) -> bool:
-    """Whether `doc` (a point's metadata) passes `flt` (a valid filter)."""
+def _id_matches(cond: Any, point_id: str) -> bool:
+    ops = cond if isinstance(cond, dict) else {"$eq": cond}
+    for op, operand in ops.items():
+        listed = point_id in (operand if op in ("$in", "$nin") else [operand])
+        if listed != (op in ("$eq", "$in")):
+            return False
+    return True
+
+
+def matches(flt: dict, doc: Any, point_id: str = "") -> bool:
+    """Whether a point with metadata `doc` and id `point_id` passes `flt` (a valid filter)."""
     for key, cond in flt.items():
         if key == "$and":
-            ok = all(matches(f, doc) for f in cond)
+            ok = all(matches(f, doc, point_id) for f in cond)
         elif key == "$or":
-            ok = any(matches(f, doc) for f in cond)
+            ok = any(matches(f, doc, point_id) for f in cond)
         elif key == "$not":
-            ok = not matches(cond, doc)
+            ok = not matches(cond, doc, point_id)
+        elif key == "$id":
+            ok = _id_matches(cond, point_id)
         else:
             value = _lookup(doc, key)
             ops = cond if isinstance(cond, dict) else {"$eq": cond}

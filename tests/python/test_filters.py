@@ -9,17 +9,17 @@ import json
 import nearstore
 import pytest
 from filter_reference import matches as reference_matches
-from filter_strategies import documents, filters
+from filter_strategies import IDS, documents, filters
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
 @settings(max_examples=400, deadline=None)
-@given(filters, st.lists(documents, min_size=1, max_size=8))
-def test_engine_agrees_with_the_reference(flt, docs):
+@given(filters, st.lists(st.tuples(documents, st.sampled_from([*IDS, "other"])), min_size=1, max_size=8))
+def test_engine_agrees_with_the_reference(flt, points):
     compiled = nearstore.Filter(flt)
-    for doc in docs:
-        assert compiled.matches(doc) == reference_matches(flt, doc), (flt, doc)
+    for doc, point_id in points:
+        assert compiled.matches(doc, point_id) == reference_matches(flt, doc, point_id), (flt, doc)
 
 
 def test_filter_text_and_dict_are_the_same():

@@ -1,7 +1,9 @@
 """The real qdrant-client (PyPI) against `nearstore serve`'s Qdrant-compatible face, with the
 code a Qdrant user writes: collections, upsert (list and batch), query with filters against
 numpy brute force, retrieve, scroll, count, payload operations, payload indexes, deletes, and
-ids of both of Qdrant's kinds round-tripping with their type."""
+ids of both of Qdrant's kinds round-tripping with their type; every kind of filter condition
+(has_id, is_empty, is_null, nested, a[].b keys, dotted keys, ranges over arrays) against its
+meaning written in Python."""
 
 from __future__ import annotations
 
@@ -33,8 +35,19 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 def connect(url: str, api_key: str | None) -> QdrantClient:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the client warns that the server's version is not its own
+        warnings.simplefilter("ignore")  # a wrong key cannot read the version: the client warns
         return QdrantClient(url=url, api_key=api_key, timeout=30, https=False)
+
+
+def test_the_client_finds_the_api_version_it_speaks(server: ServerProcess) -> None:
+    """qdrant-client checks GET /'s version against its own and warns when they differ by more
+    than a minor version: the server reports the Qdrant API level it follows."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = QdrantClient(url=server.url, api_key=KEY, timeout=30, https=False)
+        c.get_collections()
+        c.close()
+    assert not [w for w in caught if "version" in str(w.message)], [str(w.message) for w in caught]
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +157,73 @@ def test_the_qdrant_client_works_unchanged(client: QdrantClient) -> None:
 
     assert client.delete_collection("docs")
     assert not client.collection_exists("docs")
+
+
+TAGS = [None, "null", [], ["a"], ["a", "b"], "a"]  # None: missing
+
+
+def shaped_payload(i: int) -> dict:
+    """Payloads whose fields take every shape a Qdrant condition distinguishes."""
+    p: dict = {"scores": [i % 5, i % 7], "meta": {"lang": "fr" if i % 3 == 0 else "en"}}
+    tags = TAGS[i % len(TAGS)]
+    if tags is not None:
+        p["tags"] = None if tags == "null" else tags
+    if i % 2 == 0:
+        p["diet"] = [{"food": "meat", "likes": i % 4 == 0}, {"food": "fish", "likes": i % 3 == 0}]
+    return p
+
+
+# Qdrant conditions, each with what it means written out in Python.
+CONDITIONS = [
+    (models.HasIdCondition(has_id=[1, 5, 7, 58]), lambda i, p: i in (1, 5, 7, 58)),
+    (models.IsEmptyCondition(is_empty=models.PayloadField(key="tags")),
+     lambda i, p: p.get("tags") in (None, [])),
+    (models.IsNullCondition(is_null=models.PayloadField(key="tags")),
+     lambda i, p: "tags" in p and p["tags"] is None),
+    (models.NestedCondition(nested=models.Nested(key="diet", filter=models.Filter(must=[
+        models.FieldCondition(key="food", match=models.MatchValue(value="meat")),
+        models.FieldCondition(key="likes", match=models.MatchValue(value=True))]))),
+     lambda i, p: any(d["food"] == "meat" and d["likes"] for d in p.get("diet", []))),
+    (models.FieldCondition(key="diet[].food", match=models.MatchValue(value="fish")),
+     lambda i, p: "diet" in p),
+    (models.FieldCondition(key="diet[].likes", match=models.MatchValue(value=True)),
+     lambda i, p: any(d["likes"] for d in p.get("diet", []))),
+    (models.FieldCondition(key="scores", range=models.Range(gte=6)),
+     lambda i, p: any(s >= 6 for s in p["scores"])),
+    (models.FieldCondition(key="meta.lang", match=models.MatchValue(value="fr")),
+     lambda i, p: p["meta"]["lang"] == "fr"),
+    (models.FieldCondition(key="tags", match=models.MatchValue(value="a")),
+     lambda i, p: p.get("tags") == "a" or "a" in (p.get("tags") or [])),
+]
+
+
+def test_every_kind_of_condition_against_python(client: QdrantClient) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((60, DIM)).astype(np.float32)
+    payloads = [shaped_payload(i) for i in range(60)]
+    client.create_collection("shapes", vectors_config=models.VectorParams(
+        size=DIM, distance=models.Distance.COSINE))
+    client.upsert("shapes", points=models.Batch(ids=list(range(60)), vectors=vectors.tolist(),
+                                                payloads=payloads))
+    q = rng.standard_normal(DIM).astype(np.float32)
+    combined = [
+        (models.Filter(must=[c]), lambda i, p, f=f: f(i, p)) for c, f in CONDITIONS
+    ] + [
+        (models.Filter(must_not=[c]), lambda i, p, f=f: not f(i, p)) for c, f in CONDITIONS
+    ] + [
+        (models.Filter(must=[CONDITIONS[0][0]], should=[CONDITIONS[1][0], CONDITIONS[3][0]]),
+         lambda i, p: CONDITIONS[0][1](i, p) and (CONDITIONS[1][1](i, p) or CONDITIONS[3][1](i, p))),
+    ]
+    for flt, want in combined:
+        mask = np.array([want(i, payloads[i]) for i in range(60)])
+        assert 0 < mask.sum() < 60, flt  # every condition splits the points
+        assert client.count("shapes", count_filter=flt, exact=True).count == mask.sum(), flt
+        got = client.query_points("shapes", query=q.tolist(), query_filter=flt, limit=60).points
+        assert [p.id for p in got] == cosine_order(vectors, q, mask), flt
+    with pytest.raises(Exception, match="not supported"):
+        client.count("shapes", count_filter=models.Filter(must=[models.FieldCondition(
+            key="tags", values_count=models.ValuesCount(gt=1))]))
+    assert client.delete_collection("shapes")
 
 
 def test_errors_come_back_in_qdrant_shape(client: QdrantClient) -> None:

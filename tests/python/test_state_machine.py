@@ -230,7 +230,7 @@ class NearstoreMachine(RuleBasedStateMachine):
     # ---- filters and payload indexes -----------------------------------------------------
 
     def passing(self, flt) -> list[str]:
-        return sorted(i for i, (_, m) in self.model.items() if reference_matches(flt, m))
+        return sorted(i for i, (_, m) in self.model.items() if reference_matches(flt, m, i))
 
     @rule(raw=raw_vectors, k=st.integers(1, 16), flt=filters, batch=st.booleans())
     def filtered_search(self, raw, k, flt, batch):
