@@ -45,6 +45,8 @@ class HttpConnection:
         self._parser = httptools.HttpResponseParser(self)
         self._body: list[bytes] = []
         self._complete = False
+        self._status = 0
+        self._keep_alive = False
         self.served = 0  # responses read on this connection
 
     # httptools' callbacks.
@@ -53,6 +55,9 @@ class HttpConnection:
 
     def on_message_complete(self) -> None:
         self._complete = True
+        # Read here: once the message is complete the parser starts on the next one.
+        self._status = self._parser.get_status_code()
+        self._keep_alive = self._parser.should_keep_alive()
 
     def request(self, method: str, path: str, body: Optional[bytes],
                 headers: bytes) -> tuple[int, bytes]:
@@ -82,10 +87,9 @@ class HttpConnection:
                 raise ConnectionLost(f"malformed response: {e}", before_response=False) from None
             raise
         self.served += 1
-        status = self._parser.get_status_code()
-        if not self._parser.should_keep_alive():
+        if not self._keep_alive:
             self.close()
-        return status, b"".join(self._body)
+        return self._status, b"".join(self._body)
 
     @property
     def closed(self) -> bool:

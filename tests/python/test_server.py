@@ -188,6 +188,32 @@ def test_connect_keys_and_reachability(server: ServerProcess) -> None:
             db.get_collection("x")
 
 
+def test_connect_keeps_one_connection_per_thread(server: ServerProcess) -> None:
+    """Each thread's calls share one keep-alive connection: the server's access log shows one
+    client address per thread (a new connection per call costs a TCP handshake each)."""
+    with nearstore.connect(server.url, api_key=RW) as db:
+        col = db.get_or_create_collection("keepalive", dim=4)
+        col.upsert(["a", "b"], np.eye(4, dtype=np.float32)[:2])
+
+        def searches() -> None:
+            for _ in range(15):
+                assert col.search([1, 0, 0, 0], k=1)[0].id == "a"
+
+        threads = [threading.Thread(target=searches) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        searches()  # this thread's connection, used again after create and upsert
+    remotes = {}
+    for line in server.log().splitlines():
+        entry = json.loads(line) if line.startswith("{") else {}
+        if entry.get("path", "").startswith("/v1/collections/keepalive"):
+            remotes[entry["remote"]] = remotes.get(entry["remote"], 0) + 1
+    # This thread: collection, upsert and 15 searches; the two others: 15 searches each.
+    assert sorted(remotes.values()) == [15, 15, 17], remotes
+
+
 def raw_request(server: ServerProcess, data: bytes, *, pause: float = 0.0,
                 rest: bytes = b"") -> tuple[int, bytes]:
     """Sends bytes on a fresh connection (then, after `pause`, `rest`); the response status."""
