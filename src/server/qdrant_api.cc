@@ -285,7 +285,7 @@ class QdrantApi {
       bool passes = got.has_value();
       if (passes && !o.filter.empty()) {
         NEARSTORE_ASSIGN_OR_RETURN(const auto f, filter::Filter::Parse(o.filter));
-        passes = f.MatchesText(got->metadata);
+        passes = f.MatchesText(got->metadata, o.after);
       }
       if (passes) points.push_back(Record(*got, body, true, o.with_vectors));
     }

@@ -220,6 +220,10 @@ def test_every_kind_of_condition_against_python(client: QdrantClient) -> None:
         assert client.count("shapes", count_filter=flt, exact=True).count == mask.sum(), flt
         got = client.query_points("shapes", query=q.tolist(), query_filter=flt, limit=60).points
         assert [p.id for p in got] == cosine_order(vectors, q, mask), flt
+    # A page that starts at an offset checks that point against the filter too (ids as well).
+    page, next_offset = client.scroll("shapes", scroll_filter=models.Filter(
+        must=[models.HasIdCondition(has_id=[5, 7, 9])]), limit=2, offset=7)
+    assert [p.id for p in page] == [7, 9] and next_offset is None
     with pytest.raises(Exception, match="not supported"):
         client.count("shapes", count_filter=models.Filter(must=[models.FieldCondition(
             key="tags", values_count=models.ValuesCount(gt=1))]))
