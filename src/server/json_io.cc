@@ -174,9 +174,14 @@ Result<std::vector<float>> Fields::Floats32(std::string_view key) const {
   if (text.size() % 4 != 0) return bad("its length is not a multiple of 4");
   // OpenSSL's decoder skips blanks and takes '=' anywhere; only the canonical form is accepted.
   const size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  // ASCII by hand: std::isalnum asks the locale, a call per byte (3% of a search's server time).
+  auto is_base64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
   for (size_t i = 0; i + padding < text.size(); ++i) {
     const char c = text[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') {
+    if (!is_base64(c)) {
       return bad("it holds '" + std::string(1, c) + "' at " + std::to_string(i));
     }
   }
