@@ -6,7 +6,8 @@ data in one run: latency (p50, p99) and QPS of one client sending one query at a
 nearstore: one database directory (HNSW, SQ8, M=16, ef_construction=200), searched with k=10
 and ef=64 first in-process (nearstore.open), then through `nearstore serve` on loopback by
   - http-json: a plain httpx client posting the query as a JSON list of numbers, and
-  - connect:   nearstore.connect (the package's client: base64 float32, results as Hits).
+  - connect:   nearstore.connect (the package's client: base64 float32, results as Hits),
+    against the server as it starts by default, and against one started with --busy-poll-us.
 Chroma: `chroma run` on loopback with its HNSW (cosine), queried by chromadb.HttpClient with
 n_results=10 (recall is reported beside it: its defaults differ from nearstore's).
 Each query is timed alone; every query runs twice and the second pass is reported (the first
@@ -125,7 +126,8 @@ def loopback_floor(queries: np.ndarray) -> dict[str, float]:
     return result
 
 
-def run_nearstore(path: Path, queries: np.ndarray, gt: np.ndarray) -> dict[str, dict]:
+def run_nearstore(path: Path, queries: np.ndarray, gt: np.ndarray, busy_poll_us: int
+                  ) -> dict[str, dict]:
     import httpx
 
     import nearstore
@@ -155,6 +157,16 @@ def run_nearstore(path: Path, queries: np.ndarray, gt: np.ndarray) -> dict[str, 
     finally:
         if server.stop() != 0:
             raise SystemExit(f"the server did not drain cleanly: {server.log()[-2000:]}")
+    if busy_poll_us:
+        server = ServerProcess(path, "--no-access-log", "--busy-poll-us", str(busy_poll_us))
+        try:
+            with nearstore.connect(server.url) as remote:
+                rcol = remote.get_collection("bench")
+                out[f"nearstore connect, server busy_poll_us={busy_poll_us}"] = timed(
+                    lambda q: [h.id for h in rcol.search(q, k=K, ef=EF)], queries, gt)
+        finally:
+            if server.stop() != 0:
+                raise SystemExit(f"the server did not drain cleanly: {server.log()[-2000:]}")
     return out
 
 
@@ -208,6 +220,8 @@ def main() -> None:
     ap.add_argument("--dataset", choices=["wordnet", "smoke"], default="wordnet")
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--engines", default="nearstore,chroma")
+    ap.add_argument("--busy-poll-us", type=int, default=200,
+                    help="also time connect against a server polling this long (0: not)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="nearstore's runs, in turn in-process and over HTTP; medians reported")
     ap.add_argument("--out", type=Path, default=None)
@@ -223,7 +237,7 @@ def main() -> None:
             t = time.perf_counter()
             build_nearstore(workdir / "nearstore", base)
             print(f"nearstore: built in {time.perf_counter() - t:.0f} s", flush=True)
-            rounds = [run_nearstore(workdir / "nearstore", queries, gt)
+            rounds = [run_nearstore(workdir / "nearstore", queries, gt, args.busy_poll_us)
                       for _ in range(args.rounds)]
             for name in rounds[0]:
                 results[name] = {key: statistics.median(r[name][key] for r in rounds)
@@ -243,10 +257,9 @@ def main() -> None:
         if baseline not in results:
             continue
         base_p50 = results[baseline]["p50_ms"]
-        for name in ("nearstore http-json", "nearstore connect"):
-            if name in results:
-                lines.append(f"\nHTTP overhead at p50 ({name}, over {baseline}): "
-                             f"{results[name]['p50_ms'] - base_p50:.3f} ms")
+        for name in [n for n in results if n.startswith(("nearstore http", "nearstore connect"))]:
+            lines.append(f"\nHTTP overhead at p50 ({name}, over {baseline}): "
+                         f"{results[name]['p50_ms'] - base_p50:.3f} ms")
     report = "\n".join(lines)
     print(report)
     if args.out:

@@ -76,6 +76,7 @@ int RunServe(const std::string& path, const std::string& config,
   if (serve.count("--request-timeout-ms") > 0) {
     options.request_timeout_ms = flags.request_timeout_ms;
   }
+  if (serve.count("--busy-poll-us") > 0) options.busy_poll_us = flags.busy_poll_us;
   if (serve.count("--no-access-log") > 0) options.access_log = false;
   if (serve.count("--tls-cert") > 0) options.tls_cert_file = flags.tls_cert_file;
   if (serve.count("--tls-key") > 0) options.tls_key_file = flags.tls_key_file;
@@ -146,9 +147,14 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config, "JSON config file");
   serve->add_option("--address", flags.address, "address to listen on (default 127.0.0.1)");
   serve->add_option("--port", flags.port, "port (default 6333; 0 = any free port)");
-  serve->add_option("--io-threads", flags.io_threads, "threads reading and writing connections");
+  serve->add_option("--io-threads", flags.io_threads,
+                    "threads reading and writing connections and running short reads "
+                    "(default: one per core, at least 2)");
   serve->add_option("--worker-threads", flags.worker_threads,
-                    "threads running requests (0 = one per core)");
+                    "threads running writes, batches and scans (0 = one per core)");
+  serve->add_option("--busy-poll-us", flags.busy_poll_us,
+                    "microseconds an I/O thread polls for the next request before sleeping "
+                    "(default 0; lower latency for more CPU)");
   serve->add_option("--max-body-bytes", flags.max_body_bytes, "largest request body accepted");
   serve->add_option("--max-connections", flags.max_connections, "most connections open at once");
   serve->add_option("--request-timeout-ms", flags.request_timeout_ms,

@@ -83,11 +83,27 @@ class HttpServer::Impl {
     for (auto& c : contexts_) keep_running.push_back(asio::make_work_guard(*c));
     std::vector<std::thread> threads;
     for (size_t i = 1; i < contexts_.size(); ++i) {
-      threads.emplace_back([this, i] { contexts_[i]->run(); });
+      threads.emplace_back([this, i] { RunContext(*contexts_[i]); });
     }
-    main_context().run();
+    RunContext(main_context());
     for (auto& t : threads) t.join();
     workers_.join();
+  }
+
+  // Runs `context` until it is stopped; with busy_poll_us, after each event it keeps polling
+  // (without sleeping) until that long passes with nothing to do.
+  void RunContext(asio::io_context& context) {
+    if (options_.busy_poll_us == 0) {
+      context.run();
+      return;
+    }
+    const auto spin = std::chrono::microseconds(options_.busy_poll_us);
+    while (context.run_one() > 0) {  // 0: stopped (a work guard keeps it from running dry)
+      auto until = Clock::now() + spin;
+      while (!context.stopped() && Clock::now() < until) {
+        if (context.poll() > 0) until = Clock::now() + spin;
+      }
+    }
   }
 
   void Drain() {

@@ -84,6 +84,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
                                                "request_timeout_ms",
                                                "idle_timeout_ms",
                                                "drain_timeout_ms",
+                                               "busy_poll_us",
                                                "access_log",
                                                "tls_cert_file",
                                                "tls_key_file"};
@@ -117,6 +118,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
       ReadNumber(doc, "idle_timeout_ms", 1, 3'600'000, path, &o->idle_timeout_ms));
   NEARSTORE_RETURN_IF_ERROR(
       ReadNumber(doc, "drain_timeout_ms", 0, 3'600'000, path, &o->drain_timeout_ms));
+  NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "busy_poll_us", 0, 100'000, path, &o->busy_poll_us));
   if (doc.contains("access_log")) {
     if (!doc["access_log"].is_boolean()) return Bad(path, "\"access_log\" must be true or false");
     o->access_log = doc["access_log"].get<bool>();

@@ -597,6 +597,32 @@ TEST(HttpServerTest, DrainReturnsWithIdleConnectionsOpen) {
   EXPECT_FALSE(late.connected());  // the listening socket is closed
 }
 
+// I/O threads that poll before sleeping serve the same answers, time out slow requests, and
+// stop on a drain while polling.
+TEST(HttpServerTest, BusyPollingServesTimesOutAndDrains) {
+  ServerOptions options;
+  options.busy_poll_us = 2000;
+  options.request_timeout_ms = 100;
+  TestServer server(options);
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection a(server.port()), b(server.port());  // one per I/O thread
+  ASSERT_EQ(a.Call("POST", "/v1/collections", R"({"name": "p", "dim": 2})").status, 201);
+  ASSERT_EQ(
+      b.Call("POST", "/v1/collections/p/upsert", R"({"points": [{"id": "x", "vector": [1, 0]}]})")
+          .status,
+      200);
+  for (int i = 0; i < 20; ++i) {
+    const HttpResponse r =
+        (i % 2 ? a : b).Call("POST", "/v1/collections/p/search", R"({"vector": [1, 0], "k": 1})");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.Json()["hits"][0]["id"], "x");
+  }
+  Connection slow(server.port());
+  slow.Send("POST /v1/collections/p/search HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{");
+  EXPECT_EQ(slow.Read().status, 408);
+  EXPECT_TRUE(server.DrainReturnsWithin(2s));
+}
+
 // A dot collection holding [1e30] searched with [1e30] has distance -dot = -1e60, -inf as a
 // float32 (the engine accepts both vectors: they are finite): the body must still be JSON.
 TEST(HttpServerTest, InfiniteDistanceStillGivesJson) {

@@ -324,7 +324,7 @@ TEST(LoadConfigFileTest, ReadsEverySetting) {
     "address": "0.0.0.0", "port": 8080, "io_threads": 3, "worker_threads": 5,
     "max_body_bytes": 2048, "max_header_bytes": 4096, "max_batch_points": 7, "max_limit": 9,
     "max_connections": 11, "max_pending_requests": 13, "request_timeout_ms": 15,
-    "idle_timeout_ms": 17, "drain_timeout_ms": 0, "access_log": false,
+    "idle_timeout_ms": 17, "drain_timeout_ms": 0, "busy_poll_us": 19, "access_log": false,
     "api_keys": [
       {"key": "a-long-random-read-write-key"},
       {"key": "a-long-random-read-only-key", "access": "read-only"},
@@ -346,6 +346,7 @@ TEST(LoadConfigFileTest, ReadsEverySetting) {
   EXPECT_EQ(o.request_timeout_ms, 15u);
   EXPECT_EQ(o.idle_timeout_ms, 17u);
   EXPECT_EQ(o.drain_timeout_ms, 0u);
+  EXPECT_EQ(o.busy_poll_us, 19u);
   EXPECT_FALSE(o.access_log);
   ASSERT_EQ(o.api_keys.size(), 3u);
   EXPECT_EQ(o.api_keys[0].key, "a-long-random-read-write-key");
