@@ -34,11 +34,11 @@ from .errors import (
     PermissionDeniedError,
     StorageError,
     UnavailableError,
-    _BY_CODE,
+    BY_CODE_NAME,
 )
 
-for _code, _cls in _BY_CODE.items():
-    _core._register_error(_code, _cls)
+# The engine raises by status code name through the one table (errors.py).
+_core._set_error_classes(BY_CODE_NAME)
 
 __all__ = [
     "open",

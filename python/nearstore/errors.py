@@ -55,14 +55,27 @@ class InternalError(Error, RuntimeError):
     """A bug in nearstore: please report it."""
 
 
-# Status codes of include/nearstore/status.h, in order.
-_BY_CODE: dict[int, type[Error]] = {
-    1: InvalidArgumentError,
-    2: NotFoundError,
-    3: AlreadyExistsError,
-    4: CorruptionError,
-    5: StorageError,
-    6: BusyError,
-    7: ClosedError,
-    8: InternalError,
+# The one table from error code names to classes: the engine's status codes by their
+# StatusCodeName (include/nearstore/status.h; the binding hands a code over by name), then the
+# codes the server's HTTP layer adds (docs/SERVER.md). Both faces raise through it: in-process
+# (nearstore._core) and remote (remote.py).
+BY_CODE_NAME: dict[str, type[Error]] = {
+    "InvalidArgument": InvalidArgumentError,
+    "NotFound": NotFoundError,
+    "AlreadyExists": AlreadyExistsError,
+    "Corruption": CorruptionError,
+    "IOError": StorageError,
+    "Busy": BusyError,
+    "FailedPrecondition": ClosedError,
+    "Internal": InternalError,
+    "Unauthorized": PermissionDeniedError,
+    "Forbidden": PermissionDeniedError,
+    "BadRequest": InvalidArgumentError,
+    "MethodNotAllowed": InvalidArgumentError,
+    "PayloadTooLarge": InvalidArgumentError,
+    "HeadersTooLarge": InvalidArgumentError,
+    "RequestTimeout": UnavailableError,
+    "TooManyRequests": UnavailableError,
+    "TooManyConnections": UnavailableError,
+    "ShuttingDown": UnavailableError,
 }

@@ -22,29 +22,6 @@ import numpy as np
 from . import errors
 from .http_connection import ConnectionLost, HttpConnection
 
-# The server's error codes (the engine's StatusCodeName, then the HTTP layer's own).
-_BY_NAME: dict[str, type[errors.Error]] = {
-    "InvalidArgument": errors.InvalidArgumentError,
-    "NotFound": errors.NotFoundError,
-    "AlreadyExists": errors.AlreadyExistsError,
-    "Corruption": errors.CorruptionError,
-    "IOError": errors.StorageError,
-    "Busy": errors.BusyError,
-    "FailedPrecondition": errors.ClosedError,
-    "Internal": errors.InternalError,
-    "Unauthorized": errors.PermissionDeniedError,
-    "Forbidden": errors.PermissionDeniedError,
-    "BadRequest": errors.InvalidArgumentError,
-    "MethodNotAllowed": errors.InvalidArgumentError,
-    "PayloadTooLarge": errors.InvalidArgumentError,
-    "HeadersTooLarge": errors.InvalidArgumentError,
-    "RequestTimeout": errors.UnavailableError,
-    "TooManyRequests": errors.UnavailableError,
-    "TooManyConnections": errors.UnavailableError,
-    "ShuttingDown": errors.UnavailableError,
-}
-
-
 def _json(body: Any) -> bytes:
     try:
         return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
@@ -134,7 +111,7 @@ class _Http:
             code, message = err["code"], err["message"]
         except (ValueError, KeyError, TypeError):
             code, message = "", data[:200].decode(errors="replace")
-        cls = _BY_NAME.get(code, errors.InternalError)
+        cls = errors.BY_CODE_NAME.get(code, errors.InternalError)
         raise cls(f"{message} (HTTP {status})" if cls is errors.InternalError and not code
                   else message)
 

@@ -1,7 +1,7 @@
 // nearstore._core: the thin nanobind face of the C++ engine. All logic is in the engine; this
-// file only converts arguments and results, releases the GIL around engine calls, and turns a
-// non-OK Status into the Python exception class registered for its code (the hierarchy lives
-// in nearstore/errors.py).
+// file only converts arguments and results, releases the GIL around engine calls (WithoutGil),
+// and turns a non-OK Status into the Python exception class nearstore/errors.py maps its code's
+// name to. Arguments arrive checked by the package (nearstore/_args.py): types and widths.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -10,10 +10,14 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
-#include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "filter/filter.h"
 #include "nearstore/nearstore.h"
@@ -24,17 +28,16 @@ using namespace nb::literals;
 namespace nearstore::python {
 namespace {
 
-// Python classes per status code, registered once by nearstore/errors.py at import.
-std::map<StatusCode, nb::object>& ErrorClasses() {
-  static auto* classes = new std::map<StatusCode, nb::object>();  // lives until exit
+// Python exception classes by status code NAME (StatusCodeName), handed over once at import by
+// nearstore/errors.py: the table lives there, and the codes cross by name, never by position.
+nb::dict& ErrorClasses() {
+  static auto* classes = new nb::dict();  // lives until exit (no destructor runs at shutdown)
   return *classes;
 }
 
 [[noreturn]] void Raise(const Status& status) {
-  auto& classes = ErrorClasses();
-  auto it = classes.find(status.code());
-  PyObject* cls = it != classes.end() ? it->second.ptr() : PyExc_RuntimeError;
-  PyErr_SetString(cls, status.message().c_str());
+  nb::object cls = ErrorClasses().get(StatusCodeName(status.code()), nb::none());
+  PyErr_SetString(cls.is_none() ? PyExc_RuntimeError : cls.ptr(), status.message().c_str());
   throw nb::python_error();
 }
 
@@ -46,6 +49,29 @@ template <typename T>
 T Unwrap(Result<T>&& result) {
   if (!result.ok()) Raise(result.status());
   return std::move(result).value();
+}
+
+// Runs `call` (an engine call returning Status or Result<T>) with the GIL released, so other
+// Python threads run meanwhile, then, with the GIL back, returns its value (nothing for a
+// Status) or raises the exception of its code.
+template <typename Call>
+auto WithoutGil(Call&& call) {
+  using R = std::invoke_result_t<Call&>;
+  if constexpr (std::is_same_v<R, Status>) {
+    Status s;
+    {
+      nb::gil_scoped_release release;
+      s = call();
+    }
+    Check(s);
+  } else {
+    std::optional<R> r;
+    {
+      nb::gil_scoped_release release;
+      r.emplace(call());
+    }
+    return Unwrap(std::move(*r));
+  }
 }
 
 using Vector = nb::ndarray<const float, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
@@ -81,16 +107,26 @@ ScrollPage ScrollOnce(const Collection& c, const std::string& after, size_t limi
   o.with_vectors = with_vectors;
   o.with_metadata = with_metadata;
   o.filter = std::move(filter);
-  Result<ScrollPage> r = Status::Internal("unset");
-  {
-    nb::gil_scoped_release release;
-    r = c.Scroll(o);
-  }
-  return Unwrap(std::move(r));
+  return WithoutGil([&] { return c.Scroll(o); });
 }
 
-std::shared_ptr<Collection> CheckedCollection(Result<std::shared_ptr<Collection>>&& r) {
-  return Unwrap(std::move(r));
+SearchOptions MakeSearchOptions(int k, bool with_metadata, uint32_t ef, uint32_t rerank,
+                                std::string filter) {
+  SearchOptions o;
+  o.k = k;
+  o.with_metadata = with_metadata;
+  o.ef = ef;
+  o.rerank = rerank;
+  o.filter = std::move(filter);
+  return o;
+}
+
+// A point as the package takes it: (vector, metadata JSON text).
+using RawPoint = std::tuple<OutVector, std::string>;
+
+std::optional<RawPoint> ToRaw(std::optional<Point>&& p) {
+  if (!p) return std::nullopt;
+  return std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata));
 }
 
 // The same keys as the server's collection routes (one rendering: CollectionInfoToJson).
@@ -103,9 +139,20 @@ nb::dict InfoDict(const CollectionInfo& i) {
 NB_MODULE(_core, m) {
   m.doc() = "nearstore's C++ engine (use the nearstore package, not this module)";
 
-  m.def("_register_error", [](int code, nb::object cls) {
-    ErrorClasses()[static_cast<StatusCode>(code)] = std::move(cls);
-  });
+  m.def(
+      "_set_error_classes", [](nb::dict classes) { ErrorClasses() = std::move(classes); },
+      "classes"_a, "{status code name: exception class}; raised for a non-OK Status");
+  m.def(
+      "_status_code_names",
+      [] {
+        std::vector<std::string> names;
+        for (int c = static_cast<int>(StatusCode::kOk) + 1;
+             c <= static_cast<int>(StatusCode::kInternal); ++c) {
+          names.emplace_back(StatusCodeName(static_cast<StatusCode>(c)));
+        }
+        return names;
+      },
+      "The name of every non-OK status code (for the test that each has a class).");
 
   // A parsed filter (docs/FILTERS.md): refused with InvalidArgument when bad.
   nb::class_<filter::Filter>(m, "Filter")
@@ -126,47 +173,22 @@ NB_MODULE(_core, m) {
           [](Collection& c, const std::vector<std::string>& ids, const Matrix& vectors,
              const std::vector<std::string>& metadata) {
             Check(CheckUpsertShape(c, ids.size(), vectors.shape(0), vectors.shape(1)));
-            Status s;
-            {
-              nb::gil_scoped_release release;
-              s = c.UpsertColumns(ids, Span(vectors), metadata);
-            }
-            Check(s);
+            WithoutGil([&] { return c.UpsertColumns(ids, Span(vectors), metadata); });
           },
           "ids"_a, "vectors"_a, "metadata"_a)
       .def(
           "get",
-          [](const Collection& c,
-             const std::string& id) -> std::optional<std::tuple<OutVector, std::string>> {
-            Result<std::optional<Point>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.Get(id);
-            }
-            auto p = Unwrap(std::move(r));
-            if (!p) return std::nullopt;
-            return std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata));
+          [](const Collection& c, const std::string& id) {
+            return ToRaw(WithoutGil([&] { return c.Get(id); }));
           },
           "id"_a)
       .def(
           "get_many",
           [](const Collection& c, const std::vector<std::string>& ids) {
-            Result<std::vector<std::optional<Point>>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.GetMany(ids);
-            }
-            auto points = Unwrap(std::move(r));
-            std::vector<std::optional<std::tuple<OutVector, std::string>>> out;
+            auto points = WithoutGil([&] { return c.GetMany(ids); });
+            std::vector<std::optional<RawPoint>> out;
             out.reserve(points.size());
-            for (auto& p : points) {
-              if (!p) {
-                out.emplace_back();
-              } else {
-                out.emplace_back(
-                    std::make_tuple(ToNumpy(std::move(p->vector)), std::move(p->metadata)));
-              }
-            }
+            for (auto& p : points) out.push_back(ToRaw(std::move(p)));
             return out;
           },
           "ids"_a)
@@ -180,23 +202,13 @@ NB_MODULE(_core, m) {
               u.vector.emplace(s.begin(), s.end());
             }
             u.metadata = std::move(metadata);
-            Result<bool> r = false;
-            {
-              nb::gil_scoped_release release;
-              r = c.Update(id, u);
-            }
-            return Unwrap(std::move(r));
+            return WithoutGil([&] { return c.Update(id, u); });
           },
           "id"_a, "vector"_a.none(), "metadata"_a.none())
       .def(
           "delete_many",
           [](Collection& c, const std::vector<std::string>& ids) {
-            Result<std::vector<bool>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.DeleteMany(ids);
-            }
-            return Unwrap(std::move(r));
+            return WithoutGil([&] { return c.DeleteMany(ids); });
           },
           "ids"_a)
       .def("count",
@@ -232,46 +244,26 @@ NB_MODULE(_core, m) {
       .def(
           "count_where",
           [](const Collection& c, const std::string& filter) {
-            Result<uint64_t> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.CountWhere(filter);
-            }
-            return Unwrap(std::move(r));
+            return WithoutGil([&] { return c.CountWhere(filter); });
           },
           "filter"_a)
       .def(
           "delete_where",
           [](Collection& c, const std::string& filter) {
-            Result<uint64_t> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.DeleteWhere(filter);
-            }
-            return Unwrap(std::move(r));
+            return WithoutGil([&] { return c.DeleteWhere(filter); });
           },
           "filter"_a)
       .def(
           "create_index",
           [](Collection& c, const std::string& field, const std::string& kind) {
             const PayloadIndexKind k = Unwrap(ParsePayloadIndexKind(kind));
-            Status s;
-            {
-              nb::gil_scoped_release release;
-              s = c.CreatePayloadIndex(field, k);
-            }
-            Check(s);
+            WithoutGil([&] { return c.CreatePayloadIndex(field, k); });
           },
           "field"_a, "kind"_a)
       .def(
           "drop_index",
           [](Collection& c, const std::string& field) {
-            Result<bool> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.DropPayloadIndex(field);
-            }
-            return Unwrap(std::move(r));
+            return WithoutGil([&] { return c.DropPayloadIndex(field); });
           },
           "field"_a)
       .def("list_indexes",
@@ -287,18 +279,9 @@ NB_MODULE(_core, m) {
           "search",
           [](const Collection& c, const Vector& query, int k, bool with_metadata, uint32_t ef,
              uint32_t rerank, std::string filter) {
-            SearchOptions o;
-            o.k = k;
-            o.with_metadata = with_metadata;
-            o.ef = ef;
-            o.rerank = rerank;
-            o.filter = std::move(filter);
-            Result<std::vector<Hit>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.Search(Span(query), o);
-            }
-            return ToRaw(Unwrap(std::move(r)));
+            const SearchOptions o =
+                MakeSearchOptions(k, with_metadata, ef, rerank, std::move(filter));
+            return ToRaw(WithoutGil([&] { return c.Search(Span(query), o); }));
           },
           "query"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
       .def(
@@ -306,18 +289,9 @@ NB_MODULE(_core, m) {
           [](const Collection& c, const Matrix& queries, int k, bool with_metadata, uint32_t ef,
              uint32_t rerank, std::string filter) {
             Check(CheckQueryWidth(c, queries.shape(1)));
-            SearchOptions o;
-            o.k = k;
-            o.with_metadata = with_metadata;
-            o.ef = ef;
-            o.rerank = rerank;
-            o.filter = std::move(filter);
-            Result<std::vector<std::vector<Hit>>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = c.SearchBatch(Span(queries), o);
-            }
-            auto all = Unwrap(std::move(r));
+            const SearchOptions o =
+                MakeSearchOptions(k, with_metadata, ef, rerank, std::move(filter));
+            auto all = WithoutGil([&] { return c.SearchBatch(Span(queries), o); });
             std::vector<std::vector<RawHit>> out;
             out.reserve(all.size());
             for (auto& hits : all) out.push_back(ToRaw(std::move(hits)));
@@ -325,55 +299,24 @@ NB_MODULE(_core, m) {
           },
           "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
       .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
-      .def("flush",
-           [](Collection& c) {
-             Status s;
-             {
-               nb::gil_scoped_release release;
-               s = c.Flush();
-             }
-             Check(s);
-           })
-      .def("compact", [](Collection& c) {
-        Status s;
-        {
-          nb::gil_scoped_release release;
-          s = c.Compact();
-        }
-        Check(s);
-      });
+      .def("flush", [](Collection& c) { WithoutGil([&] { return c.Flush(); }); })
+      .def("compact", [](Collection& c) { WithoutGil([&] { return c.Compact(); }); });
 
   nb::class_<Database>(m, "Database")
       .def_static(
           "open",
           [](std::optional<std::string> path, bool sync, int threads, size_t memtable_max_bytes) {
-            if (threads < 0) {
-              Check(Status::InvalidArgument("threads must be 0 (every core) or more, got " +
-                                            std::to_string(threads)));
-            }
             DatabaseOptions o;
             o.durability = sync ? Durability::kSync : Durability::kNoSync;
             o.search_threads = threads;
             o.index_build_threads = threads;
             if (memtable_max_bytes != 0) o.memtable_max_bytes = memtable_max_bytes;
-            Result<std::unique_ptr<Database>> r = Status::Internal("unset");
-            {
-              nb::gil_scoped_release release;
-              r = path ? Database::Open(*path, o) : Database::OpenInMemory(o);
-            }
-            return std::shared_ptr<Database>(Unwrap(std::move(r)));
+            return std::shared_ptr<Database>(WithoutGil(
+                [&] { return path ? Database::Open(*path, o) : Database::OpenInMemory(o); }));
           },
           "path"_a.none(), "sync"_a, "threads"_a, "memtable_max_bytes"_a)
       .def_prop_ro("path", &Database::path)
-      .def("close",
-           [](Database& db) {
-             Status s;
-             {
-               nb::gil_scoped_release release;
-               s = db.Close();
-             }
-             Check(s);
-           })
+      .def("close", [](Database& db) { WithoutGil([&] { return db.Close(); }); })
       .def(
           "create_collection",
           [](Database& db, const std::string& name, uint32_t dim, const std::string& metric,
@@ -387,15 +330,13 @@ NB_MODULE(_core, m) {
             o.quantization = Unwrap(ParseQuantization(quantization));
             o.rerank = rerank;
             auto mt = Unwrap(ParseMetric(metric));
-            return CheckedCollection(db.CreateCollection(name, dim, mt, o));
+            return Unwrap(db.CreateCollection(name, dim, mt, o));
           },
           "name"_a, "dim"_a, "metric"_a, "index"_a, "m"_a, "ef_construction"_a, "ef_search"_a,
           "quantization"_a, "rerank"_a)
       .def(
           "get_collection",
-          [](Database& db, const std::string& name) {
-            return CheckedCollection(db.GetCollection(name));
-          },
+          [](Database& db, const std::string& name) { return Unwrap(db.GetCollection(name)); },
           "name"_a)
       .def("list_collections",
            [](Database& db) {

@@ -628,3 +628,15 @@ def test_engine_message_is_the_exception_message(db):
         assert e.args and isinstance(e.args[0], str)
     else:
         pytest.fail("no error")
+
+
+def test_every_engine_status_code_has_its_class_by_name():
+    """The binding hands a status code over by name; errors.BY_CODE_NAME, the one table both
+    faces raise through, has a class for each."""
+    from nearstore import _core, errors
+
+    names = _core._status_code_names()
+    assert names == ["InvalidArgument", "NotFound", "AlreadyExists", "Corruption", "IOError",
+                     "Busy", "FailedPrecondition", "Internal"]
+    assert all(issubclass(errors.BY_CODE_NAME[n], nearstore.Error) for n in names)
+    assert errors.BY_CODE_NAME["FailedPrecondition"] is nearstore.ClosedError
