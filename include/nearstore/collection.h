@@ -89,7 +89,9 @@ class Collection {
   // A page of points in ascending id order (see ScrollPage).
   [[nodiscard]] virtual Result<ScrollPage> Scroll(const ScrollOptions& options) const = 0;
 
-  // The k nearest points to `query` (exact search), closest first; ties are broken by id.
+  // The k nearest points to `query` that pass options.filter, closest first; ties are broken
+  // by id. Exact in a flat collection; in an hnsw one, approximate over sealed segments (the
+  // graph walk, IndexKind in types.h) and exact over the rows not sealed yet.
   [[nodiscard]] virtual Result<std::vector<Hit>> Search(std::span<const float> query,
                                                         const SearchOptions& options) const = 0;
   // Many queries at once (`queries` holds n * dim() floats): one result list per query.

@@ -33,7 +33,7 @@ struct IndexEntry {
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
-  std::string quantization = "none";  // "none" | "sq8"
+  std::string quantization = "none";  // "none" | "sq8" | "binary"
   uint32_t rerank = 4;
 };
 
