@@ -16,6 +16,12 @@ class InvalidArgumentError(Error, ValueError):
     """The input is wrong: dimension, NaN/Inf, zero vector for cosine, bad id, bad metadata, k."""
 
 
+class InvalidTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type: a float or bool where an integer is expected, a single
+    str where a list of ids is, a complex array where a vector is. Also a ValueError (as an
+    InvalidArgumentError) and a TypeError, so either ``except`` catches it."""
+
+
 class NotFoundError(Error, KeyError):
     """No collection of that name."""
 

@@ -130,6 +130,11 @@ def _header_lines(headers: dict[str, str]) -> bytes:
     for name, value in headers.items():
         if any(c in value for c in "\r\n\0"):
             raise errors.InvalidArgumentError(f"the {name} header may not hold line breaks")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise errors.InvalidArgumentError(
+                f"the {name} header must be Latin-1 text, got {value[:60]!r}") from None
         lines.append(f"{name}: {value}\r\n")
     return "".join(lines).encode("latin-1")
 

@@ -298,7 +298,11 @@ NB_MODULE(_core, m) {
             return out;
           },
           "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
-      .def("info", [](const Collection& c) { return InfoDict(c.Info()); })
+      .def("info",
+           [](const Collection& c) {
+             Check(c.CheckUsable());  // Info() itself answers even once dropped or closed
+             return InfoDict(c.Info());
+           })
       .def("flush", [](Collection& c) { WithoutGil([&] { return c.Flush(); }); })
       .def("compact", [](Collection& c) { WithoutGil([&] { return c.Compact(); }); });
 

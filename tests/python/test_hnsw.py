@@ -127,7 +127,7 @@ def test_settings_are_validated(db):
         db.create_collection("c", 8, index="ivf")
     with pytest.raises(nearstore.InvalidArgumentError, match="m must be 2..256, got 1"):
         db.create_collection("c", 8, index="hnsw", m=1)
-    with pytest.raises(nearstore.InvalidArgumentError, match="m must be a non-negative integer"):
+    with pytest.raises(nearstore.InvalidArgumentError, match="m must be 0 or more, got -3"):
         db.create_collection("c", 8, index="hnsw", m=-3)
     with pytest.raises(nearstore.InvalidArgumentError, match="ef_construction must be m"):
         db.create_collection("c", 8, index="hnsw", m=32, ef_construction=16)
