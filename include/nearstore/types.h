@@ -26,6 +26,9 @@ inline constexpr uint32_t kMaxDimension = 65536;
 inline constexpr size_t kMaxIdBytes = 512;
 inline constexpr size_t kMaxCollectionNameBytes = 128;
 inline constexpr size_t kMaxMetadataBytes = 16u << 20;
+// Levels of nested objects and lists in metadata (the object itself is level 1); deeper metadata
+// is refused, as is any JSON the engine or the server reads (filters, bodies, config, MANIFEST).
+inline constexpr size_t kMaxJsonDepth = 64;
 inline constexpr int kMaxK = 100000;
 
 // A stored point. `metadata` is the text of a JSON object ("{}" when there is none); the

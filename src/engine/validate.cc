@@ -5,6 +5,7 @@
 
 #include "filter/filter.h"
 #include "index/hnsw.h"
+#include "storage/json_text.h"
 
 namespace nearstore::engine {
 
@@ -82,12 +83,12 @@ Result<std::string> CanonicalMetadata(std::string_view text, std::string_view id
                                    std::to_string(text.size()) + " bytes; the limit is " +
                                    std::to_string(kMaxMetadataBytes));
   }
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Status::InvalidArgument("metadata of '" + std::string(id) +
-                                   "' is not valid JSON; expected a JSON object such as "
-                                   "{\"text\": \"...\"}");
+  auto parsed = storage::ParseJson(text, kMaxJsonDepth, "metadata of '" + std::string(id) + "'");
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(parsed.status().message() +
+                                   "; expected a JSON object such as {\"text\": \"...\"}");
   }
+  const nlohmann::json& doc = *parsed;
   if (!doc.is_object()) {
     return Status::InvalidArgument("metadata of '" + std::string(id) + "' is a JSON " +
                                    doc.type_name() + "; expected a JSON object");

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "filter/filter_node.h"
+#include "nearstore/types.h"
+#include "storage/json_text.h"
 
 namespace nearstore::filter {
 
@@ -353,12 +355,9 @@ Result<Filter> Filter::Parse(std::string_view text) {
     return Status::InvalidArgument("filter of " + std::to_string(text.size()) + " bytes; at most " +
                                    std::to_string(kMaxFilterBytes) + " are accepted");
   }
-  // The parser's own depth is bounded by the text's size, which is bounded above.
-  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return Status::InvalidArgument("filter is not valid JSON: " + std::string(text.substr(0, 60)));
-  }
-  return FromJson(parsed);
+  auto parsed = storage::ParseJson(text, kMaxJsonDepth, "filter");
+  if (!parsed.ok()) return parsed.status();
+  return FromJson(*parsed);
 }
 
 Result<Filter> Filter::FromJson(const json& filter) {
@@ -388,8 +387,10 @@ Result<std::vector<std::string>> SplitFieldPath(std::string_view field) {
 
 json ParseMetadata(std::string_view text) {
   if (text.empty()) return json::object();
-  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? json::object() : parsed;
+  // Stored metadata was checked on write; text that does not parse (or nests deeper than writes
+  // allow) reads as no fields rather than failing every filter that meets it.
+  auto parsed = storage::ParseJson(text, kMaxJsonDepth, "metadata");
+  return parsed.ok() ? std::move(*parsed) : json::object();
 }
 
 bool Filter::MatchesText(std::string_view metadata, std::string_view id) const {

@@ -7,12 +7,12 @@
 #include <cstring>
 #include <limits>
 
+#include "storage/json_text.h"
+
 namespace nearstore::server {
 namespace {
 
 using nlohmann::json;
-
-struct TooDeep {};
 
 // JSON has no NaN or infinity: an infinity is written as the largest double (which every
 // parser reads, and which is infinity again as a float32), a NaN as null.
@@ -86,18 +86,7 @@ Result<json> ParseObject(std::string_view body) {
   if (body.empty()) {
     return Status::InvalidArgument("the request needs a JSON object as its body; it had none");
   }
-  json doc;
-  try {
-    doc = json::parse(body, [](int depth, json::parse_event_t, json&) {
-      if (depth > kMaxBodyDepth) throw TooDeep{};
-      return true;
-    });
-  } catch (const TooDeep&) {
-    return Status::InvalidArgument("the request body nests deeper than " +
-                                   std::to_string(kMaxBodyDepth) + " levels");
-  } catch (const json::exception& e) {
-    return Status::InvalidArgument(std::string("the request body is not valid JSON: ") + e.what());
-  }
+  NEARSTORE_ASSIGN_OR_RETURN(json doc, storage::ParseJson(body, kMaxBodyDepth, "the request body"));
   if (!doc.is_object()) {
     return Status::InvalidArgument("the request body must be a JSON object, got " + Describe(doc));
   }

@@ -15,8 +15,10 @@
 
 namespace nearstore::server {
 
-// Deeper bodies are refused before they are built (a nesting bomb costs nothing).
-inline constexpr int kMaxBodyDepth = 64;
+// Deeper bodies are refused before they are built (a nesting bomb costs nothing). The levels a
+// request adds around metadata or a filter ({"points": [{"metadata": ...}]}) come on top of the
+// engine's kMaxJsonDepth, so what the engine accepts in-process it accepts over HTTP too.
+inline constexpr size_t kMaxBodyDepth = kMaxJsonDepth + 3;
 
 // The HTTP status a Status maps to (400 bad input, 404, 409, 500 ...).
 unsigned HttpStatusOf(StatusCode code);

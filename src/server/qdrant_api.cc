@@ -8,6 +8,7 @@
 #include "filter/filter.h"
 #include "server/json_io.h"
 #include "server/qdrant_compat.h"
+#include "storage/json_text.h"
 
 namespace nearstore::server {
 namespace {
@@ -28,8 +29,10 @@ Response Envelope(const Result<json>& result, Clock::time_point start) {
   return JsonResponse({{"result", *result}, {"status", "ok"}, {"time", seconds}});
 }
 
+// The engine's stored metadata (checked on write) as a Qdrant payload.
 json Payload(const std::string& metadata) {
-  return metadata.empty() ? json::object() : json::parse(metadata, nullptr, false);
+  auto parsed = storage::ParseJson(metadata, kMaxJsonDepth, "metadata");
+  return parsed.ok() && parsed->is_object() ? std::move(*parsed) : json::object();
 }
 
 json Completed() { return {{"operation_id", 0}, {"status", "completed"}}; }

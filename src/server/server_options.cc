@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/validate.h"
+#include "storage/json_text.h"
 
 namespace nearstore::server {
 namespace {
@@ -67,8 +68,9 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
   if (!in) return Status::InvalidArgument("config file '" + path + "' cannot be read");
   std::stringstream text;
   text << in.rdbuf();
-  const json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Bad(path, "not valid JSON");
+  auto parsed = storage::ParseJson(text.str(), kMaxJsonDepth, "its text");
+  if (!parsed.ok()) return Bad(path, parsed.status().message());
+  const json& doc = *parsed;
   if (!doc.is_object()) return Bad(path, "expected a JSON object of settings");
   static const std::set<std::string> kKnown = {"address",
                                                "port",

@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nearstore/types.h"
 #include "storage/coding.h"
 #include "storage/crc32c.h"
+#include "storage/json_text.h"
 
 namespace nearstore::storage {
 namespace {
@@ -92,8 +94,10 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
   if (Crc32c(payload) != LoadU32(data.data() + 16)) return corrupt("payload checksum mismatch");
 
   Manifest m;
+  auto parsed = ParseJson(payload, kMaxJsonDepth, "the payload");
+  if (!parsed.ok()) return corrupt("unreadable contents: " + parsed.status().message());
   try {
-    json doc = json::parse(payload);
+    const json& doc = *parsed;
     // Counts, numbers and sequence numbers are unsigned: get<uint64_t>() alone would turn -1
     // into 2^64-1 (and get<uint32_t>() truncate), so check type and range first.
     std::string bad_field;

@@ -236,6 +236,28 @@ TEST_P(BadInputTest, MetadataNotAJsonObject) {
   }
 }
 
+// Metadata nested past kMaxJsonDepth is refused before it is parsed: 100,000 levels used to
+// overflow the stack when the parsed document was serialised again.
+TEST_P(BadInputTest, MetadataNestedTooDeep) {
+  const auto nested = [](size_t levels) {
+    std::string text;
+    for (size_t i = 0; i < levels; ++i) text += "{\"a\":";
+    return text + "1" + std::string(levels, '}');
+  };
+  ASSERT_TRUE(col_->Upsert(Point{"deep", {1, 2, 3, 4}, nested(kMaxJsonDepth)}).ok());
+  ASSERT_TRUE(col_->Delete("deep").ok());  // the fixture checks that nothing else changed
+  for (size_t levels : {kMaxJsonDepth + 1, size_t{100000}}) {
+    SCOPED_TRACE(levels);
+    const std::vector<std::string> parts = {"'m'", "nests deeper than 64 levels"};
+    ExpectError(col_->Upsert(Point{"m", {1, 2, 3, 4}, nested(levels)}),
+                StatusCode::kInvalidArgument, parts);
+    EXPECT_BATCH_REFUSED((Point{"m", {1, 2, 3, 4}, nested(levels)}), StatusCode::kInvalidArgument,
+                         parts);
+    ExpectError(col_->Update("m", test::MetadataUpdate(nested(levels))).status(),
+                StatusCode::kInvalidArgument, parts);
+  }
+}
+
 TEST_P(BadInputTest, MetadataTooLarge) {
   std::string big = "{\"x\":\"" + std::string(kMaxMetadataBytes, 'a') + "\"}";
   ExpectError(col_->Upsert(Point{"big", {1, 2, 3, 4}, big}), StatusCode::kInvalidArgument,

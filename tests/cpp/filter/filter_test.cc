@@ -152,6 +152,13 @@ void Refused(const std::string& text, const std::vector<std::string>& parts) {
   }
 }
 
+TEST(FilterTest, NestingBombsAreRefusedBeforeTheyAreParsed) {
+  Refused(std::string(30000, '[') + std::string(30000, ']'), {"filter nests deeper than 64"});
+  std::string objects;
+  for (int i = 0; i < 9000; ++i) objects += "{\"a\":";  // within kMaxFilterBytes
+  Refused(objects + "1" + std::string(9000, '}'), {"filter nests deeper than 64"});
+}
+
 TEST(FilterTest, BadFiltersAreRefusedWithThePathAndWhatWasExpected) {
   Refused(R"({"year": {"$between": [1, 2]}})", {"year.$between", "unknown operator '$between'"});
   Refused(R"({"$nor": []})", {"unknown operator '$nor'"});

@@ -97,7 +97,7 @@ TEST(ParseObjectTest, RefusesEmptyInvalidAndNonObjectBodies) {
 }
 
 // `levels` nested containers: an object holding arrays.
-std::string Nested(int levels) {
+std::string Nested(size_t levels) {
   return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
 }
 
@@ -109,7 +109,7 @@ TEST(ParseObjectTest, RefusesNestingBombs) {
   std::string objects;
   for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
   EXPECT_THAT(ErrorOf(ParseObject(objects)), HasSubstr(expected));
-  EXPECT_THAT(ErrorOf(ParseObject(Nested(kMaxBodyDepth + 2))), HasSubstr(expected));
+  EXPECT_THAT(ErrorOf(ParseObject(Nested(kMaxBodyDepth + 1))), HasSubstr(expected));
   EXPECT_TRUE(ParseObject(Nested(kMaxBodyDepth)).ok());
   EXPECT_TRUE(ParseObject(Nested(10)).ok());
 }

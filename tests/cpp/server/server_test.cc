@@ -438,6 +438,9 @@ TEST(LoadConfigFileTest, RefusesFilesThatAreNotAJsonObject) {
   EXPECT_THAT(ConfigError(""), HasSubstr("not valid JSON"));
   EXPECT_THAT(ConfigError("{\"port\": 1"), HasSubstr("not valid JSON"));
   EXPECT_THAT(ConfigError("port = 1"), HasSubstr("not valid JSON"));
+  EXPECT_THAT(
+      ConfigError("{\"port\": " + std::string(100000, '[') + std::string(100000, ']') + "}"),
+      HasSubstr("nests deeper than 64"));
   EXPECT_THAT(ConfigError("[1, 2]"), HasSubstr("expected a JSON object"));
   EXPECT_THAT(ConfigError("8080"), HasSubstr("expected a JSON object"));
 }

@@ -145,6 +145,8 @@ TEST(Manifest, BadMagicAndVersion) {
 TEST(Manifest, ValidChecksumsButUnusableContents) {
   ExpectCorrupt(WithPayload("not json"), {"unreadable"});
   ExpectCorrupt(WithPayload("[]"), {"unreadable"});
+  ExpectCorrupt(WithPayload(std::string(100000, '[') + std::string(100000, ']')),
+                {"nests deeper than 64"});
   ExpectCorrupt(WithPayload(R"({"collections": []})"), {"unreadable"});
   ExpectCorrupt(WithPayload(R"({"next_collection_id": "seven", "collections": []})"),
                 {"next_collection_id"});
