@@ -8,8 +8,14 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   libboost1.81-dev libssl-dev
-  clang-format wordnet-base
+  clang-format clang-tidy wordnet-base
 )
+# Debian's own python3 (or none yet): the project's virtual environment needs python3-venv
+# (pip installs into the system Python are refused, PEP 668) and the extension needs the
+# headers. Another python3 first on PATH (pyenv, conda) brings its own.
+case "$(command -v python3 || echo none)" in
+  none | /usr/bin/python3 | /bin/python3) DEB_PACKAGES+=(python3 python3-venv python3-dev) ;;
+esac
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -23,7 +29,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# CMake 3.25+ and Ninja: Debian 12 ships CMake 3.25; a newer one from PyPI is fine too.
-if ! cmake --version >/dev/null 2>&1 || ! ninja --version >/dev/null 2>&1; then
-  python3 -m pip install --quiet cmake ninja
-fi
+# CMake 3.25+ and Ninja come from the list above (Debian 12 ships CMake 3.25.1); a newer CMake
+# first on PATH is fine too.

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: sets up the machine; builds with warnings as errors and runs the C++ suite;
-# builds and installs the Python package and runs the pytest suite (the real-model test
-# included); then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the C++
-# suite there, and with ThreadSanitizer for the concurrency tests. Safe to run any number of
-# times. Exits non-zero on the first failure.
+# builds and installs the Python package and runs the pytest suite (the
+# real-model test included); then builds with AddressSanitizer + UndefinedBehaviorSanitizer and
+# runs the C++ suite there, and with ThreadSanitizer for the concurrency tests. Python runs in the
+# project's virtual environment .venv (scripts/venv.sh: its bin/ comes first on PATH, so python3,
+# pytest and the `nearstore` command the server tests start are its own). Safe to run any number
+# of times. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
 
 echo "== format check"
 bash scripts/check_format.sh
@@ -16,8 +20,8 @@ bash scripts/build.sh build
 ctest --test-dir build --output-on-failure -j 2
 
 echo "== Python package and tests"
-bash scripts/setup_python.sh
-HF_HUB_OFFLINE=1 python3 -m pytest tests/python -q
+bash scripts/setup_python.sh --full
+HF_HUB_OFFLINE=1 python -m pytest tests/python -q
 
 echo "== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/build.sh build-asan -DNEARSTORE_SANITIZE="address;undefined" -DNEARSTORE_BUILD_BENCH=OFF

@@ -1,12 +1,12 @@
 """Adapters for the in-process vector databases: zvec, Qdrant Edge, Chroma, LanceDB, Milvus Lite.
 
-Facts that make each run fair are in /work/shared/PEERS.md; every graph index gets the same M and
-ef_construction (engine.DEFAULT_M / DEFAULT_EF_CONSTRUCTION unless the suite says otherwise). Each
-database keeps its files in `workdir`, so the default disk_bytes() (the directory's size) holds,
-except for Qdrant's sparse preallocated files (see QdrantEdge.disk_bytes). Nothing here reaches the
-network (checked in a network namespace with loopback only): no embedding model is ever loaded
-(vectors are always passed explicitly), Chroma's telemetry is off, and Milvus Lite's gRPC server
-listens on 127.0.0.1 inside this process.
+How each peer is driven fairly is in bench/README.md ("The peers"); every graph index gets the same
+M and ef_construction (engine.DEFAULT_M / DEFAULT_EF_CONSTRUCTION unless the suite says otherwise).
+Each database keeps its files in `workdir`, so the default disk_bytes() (the directory's size)
+holds, except for Qdrant's sparse preallocated files (see QdrantEdge.disk_bytes). Nothing here
+reaches the network (checked in a network namespace with loopback only): no embedding model is ever
+loaded (vectors are always passed explicitly), Chroma's telemetry is off, and Milvus Lite's gRPC
+server listens on 127.0.0.1 inside this process.
 
 Threads of search() (one query per call), as measured per OS thread on this machine:
     zvec         runs the query on the calling thread; releases the GIL, so the default

@@ -1,9 +1,9 @@
 """Adapters for nearstore and for the index libraries: FAISS, hnswlib, USearch, glass, Voyager.
 
-Facts that make each run fair are in /work/shared/PEERS.md; every graph index gets the same M and
-ef_construction (engine.DEFAULT_M / DEFAULT_EF_CONSTRUCTION unless the suite says otherwise).
-Libraries that keep their index in memory still save it to `workdir`, so that the index size on
-disk is measured the same way for every engine.
+How each peer is driven fairly is in bench/README.md ("The peers"); every graph index gets the same
+M and ef_construction (engine.DEFAULT_M / DEFAULT_EF_CONSTRUCTION unless the suite says otherwise).
+Libraries that keep their index in memory still save it to `workdir`, so that the index size on disk
+is measured the same way for every engine.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Filtered-benchmark adapters for the database peers that store metadata themselves: Chroma and
 LanceDB. Each stores the four metadata columns beside the vectors and filters with its own filter
 language on its own stored values, with the payload indexes the engine offers, and is configured
-as in the unfiltered benchmark (bench/ann/engines_db.py; facts in /work/shared/PEERS.md): the
+as in the unfiltered benchmark (bench/ann/engines_db.py; bench/README.md, "The peers"): the
 shared M / ef_construction, cosine, swept over the same ef values. Neither engine can keep one
 query on one thread (measured in bench/ann/engines_db.py): a query's work spreads over their
 runtime threads, so their "one thread" figures are not strictly that.

@@ -2,7 +2,7 @@
 Qdrant Edge and zvec. Each keeps the metadata as its own payload (scalar fields), indexes it with
 its own payload index, and filters with its own filter; the graph settings, thresholds and the
 one-thread search are those of the unfiltered adapters (bench/ann/engines_db.py), except where a
-docstring says why not. Facts about driving them fairly are in /work/shared/PEERS.md.
+docstring says why not. How each is driven fairly is in bench/README.md ("The peers").
 """
 
 from __future__ import annotations
