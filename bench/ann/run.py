@@ -1,14 +1,16 @@
 """Runs a named benchmark suite: makes (or reuses) its datasets, measures every engine on each in a
-process of its own, and writes the JSON results, BENCHMARKS.md and the recall-vs-QPS plots.
+process of its own, and writes the JSON results, a report page and the recall-vs-QPS plots.
 
     python bench/ann/run.py --suite quick                 # about half an hour on 2 cores
-    python bench/ann/run.py --suite full --publish        # ~1.5 hours on 2 cores; BENCHMARKS.md
+    python bench/ann/run.py --suite full --publish        # ~1.5 hours on 2 cores; docs/benchmarks/
     python bench/ann/run.py --suite smoke --out /tmp/x    # seconds: that the harness works (CI)
     python bench/ann/run.py --suite quick --engines nearstore-flat,hnswlib --datasets clustered
     python bench/ann/run.py --suite full --max-n 200000   # the full suite's datasets, capped in size
 
-Without --publish the report goes to OUT/BENCHMARKS.md and OUT/plots/; with it, to BENCHMARKS.md
-at the root of the repository, docs/benchmarks/<dataset>.png and docs/benchmarks/<suite>.json.
+Without --publish the report goes to OUT/BENCHMARKS.md and OUT/plots/; with it, to the run's own
+dated page docs/benchmarks/<suite>-<date>.md, with its plots and results.json in
+docs/benchmarks/<suite>-<date>/. BENCHMARKS.md (every engine's latest run) is edited by hand
+from those pages, so that a run of some engines never hides the others' latest figures.
 An engine that fails (not installed, crashes, runs past its time limit) is reported as failed and
 the suite goes on.
 """
@@ -162,7 +164,7 @@ def main() -> None:
         help="run nothing: report the results already in OUT (a suite still running, or cut off)",
     )
     parser.add_argument(
-        "--publish", action="store_true", help="write BENCHMARKS.md and docs/benchmarks/"
+        "--publish", action="store_true", help="write docs/benchmarks/SUITE-DATE.md and SUITE-DATE/"
     )
     args = parser.parse_args()
 
@@ -222,9 +224,11 @@ def main() -> None:
         "pending": [f"{e} on {d}" for d, e in pending],
     }
     if args.publish:
-        markdown_path, plots_dir = ROOT / "BENCHMARKS.md", ROOT / "docs" / "benchmarks"
+        run_name = f"{args.suite}-{doc['environment']['date']}"
+        markdown_path = ROOT / "docs" / "benchmarks" / f"{run_name}.md"
+        plots_dir = ROOT / "docs" / "benchmarks" / run_name
         plots_dir.mkdir(parents=True, exist_ok=True)
-        json_path = plots_dir / f"{args.suite}.json"
+        json_path = plots_dir / "results.json"
     else:
         markdown_path, plots_dir, json_path = (
             out_dir / "BENCHMARKS.md",
