@@ -7,6 +7,7 @@
 #include "engine/write_op.h"
 #include "nearstore/database.h"
 #include "storage/env.h"
+#include "storage/filename.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
 
@@ -14,14 +15,6 @@ namespace nearstore::cli {
 namespace {
 
 using storage::JoinPath;
-
-bool IsWalName(const std::string& n, uint64_t* number) {
-  unsigned long long v = 0;
-  char tail = 0;
-  if (std::sscanf(n.c_str(), "wal-%llu.log%c", &v, &tail) != 1) return false;
-  *number = v;
-  return true;
-}
 
 // Rows logged after the last seal in the logs the collection still needs; nullopt when one
 // cannot be read or parsed (`verify` says why).
@@ -31,7 +24,7 @@ std::optional<uint64_t> UnsealedLoggedRows(storage::Env* env, const std::string&
   uint64_t rows = 0;
   for (const auto& n : names) {
     uint64_t number = 0;
-    if (!IsWalName(n, &number) || number < entry.min_wal) continue;
+    if (!storage::ParseWalFileName(n, &number) || number < entry.min_wal) continue;
     const std::string path = JoinPath(cdir, n);
     auto file = env->MapFile(path);
     if (!file.ok()) return std::nullopt;
@@ -74,7 +67,7 @@ Result<DatabaseSummary> FromManifest(const std::string& path, std::string lock_m
     if (names.ok()) {
       for (const auto& n : *names) {
         uint64_t number = 0;
-        if (!IsWalName(n, &number)) continue;
+        if (!storage::ParseWalFileName(n, &number)) continue;
         auto size = env->FileSize(JoinPath(cdir, n));
         if (size.ok()) c.disk_bytes += *size;
       }

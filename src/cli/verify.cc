@@ -8,6 +8,7 @@
 #include "engine/segment.h"
 #include "engine/write_op.h"
 #include "nearstore/types.h"
+#include "storage/filename.h"
 #include "storage/manifest.h"
 #include "storage/segment_file.h"
 #include "storage/wal.h"
@@ -17,33 +18,8 @@ namespace {
 
 using storage::JoinPath;
 
-// `name` is exactly `prefix` + digits + `suffix` (the names the engine writes, e.g.
-// "wal-000003.log"); sets *number.
-bool ParseNumbered(const std::string& name, std::string_view prefix, std::string_view suffix,
-                   uint64_t* number) {
-  if (name.size() <= prefix.size() + suffix.size()) return false;
-  if (name.compare(0, prefix.size(), prefix) != 0) return false;
-  if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
-  const std::string digits =
-      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  if (digits.size() > 19 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  *number = std::stoull(digits);
-  return true;
-}
-
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A collection directory name as the engine makes them ("c000001").
-bool IsCollectionDirName(const std::string& name) {
-  uint64_t number = 0;
-  return ParseNumbered(name, "c", "", &number);
-}
+using storage::FileKind;
+using storage::ParseFileName;
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -113,7 +89,7 @@ bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
   for (const auto& c : now->collections) {
     if (c.id != id) continue;
     uint64_t number = 0;
-    if (ParseNumbered(file, "wal-", ".log", &number)) return number < c.min_wal;
+    if (storage::ParseWalFileName(file, &number)) return number < c.min_wal;
     return std::none_of(c.segments.begin(), c.segments.end(),
                         [&](const auto& s) { return s.file == file; });
   }
@@ -123,7 +99,7 @@ bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
 bool Verifier::NotedAsRemoved(uint64_t id, const std::string& rel, const std::string& file) {
   if (env_->FileExists(JoinPath(dir_, rel)) || !RemovedByLiveDatabase(id, file)) return false;
   Add(rel, Finding::kNote,
-      file.starts_with("wal-")
+      ParseFileName(file).kind == FileKind::kWal
           ? "write-ahead log removed while verifying (the database is open and sealed it into a "
             "segment); not checked"
           : "segment removed while verifying (the database is open and compacted it); not "
@@ -205,16 +181,16 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   std::vector<std::pair<uint64_t, std::string>> wals;
   for (const auto& n : names) {
     const std::string rel = cdir + "/" + n;
-    uint64_t number = 0;
-    if (ParseNumbered(n, "wal-", ".log", &number)) {
-      if (number >= entry.min_wal) {
-        wals.emplace_back(number, n);
+    const storage::ParsedFileName parsed = ParseFileName(n);
+    if (parsed.kind == FileKind::kWal) {
+      if (parsed.number >= entry.min_wal) {
+        wals.emplace_back(parsed.number, n);
       } else {
         Add(rel, Finding::kNote,
             "write-ahead log older than the MANIFEST's min_wal " + std::to_string(entry.min_wal) +
                 ": already sealed into segments (the next open removes it); not checked");
       }
-    } else if (ParseNumbered(n, "seg-", ".nss", &number)) {
+    } else if (parsed.kind == FileKind::kSegment) {
       const bool listed = std::any_of(entry.segments.begin(), entry.segments.end(),
                                       [&](const auto& s) { return s.file == n; });
       if (!listed) {
@@ -222,7 +198,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
             "segment not listed in the MANIFEST (a seal or compaction cut short; its rows are "
             "still in the logs or other segments; the next open removes it); not checked");
       }
-    } else if (EndsWith(n, ".tmp")) {
+    } else if (parsed.kind == FileKind::kTemp) {
       Add(rel, Finding::kNote, "temporary file of a write cut short (the next open removes it)");
     } else {
       Add(rel, Finding::kNote, "not a nearstore file; ignored");
@@ -317,8 +293,8 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
   std::vector<std::pair<uint64_t, std::string>> wals;
   for (const auto& n : names) {
     const std::string rel = dir_name + "/" + n;
-    uint64_t number = 0;
-    if (ParseNumbered(n, "seg-", ".nss", &number)) {
+    const storage::ParsedFileName parsed = ParseFileName(n);
+    if (parsed.kind == FileKind::kSegment) {
       Finding finding;
       std::string detail;
       auto facts = ParseSegment(rel, &finding, &detail);
@@ -327,8 +303,8 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
                  std::to_string(facts->dim) + "); " + why;
       }
       Add(rel, finding, detail);
-    } else if (ParseNumbered(n, "wal-", ".log", &number)) {
-      wals.emplace_back(number, n);
+    } else if (parsed.kind == FileKind::kWal) {
+      wals.emplace_back(parsed.number, n);
     } else {
       Add(rel, Finding::kNote, "not checked; " + std::string(why));
     }
@@ -370,7 +346,9 @@ Result<VerifyReport> Verifier::Run() {
   std::sort(names.begin(), names.end());
   std::vector<std::string> collection_dirs;
   for (const auto& n : names) {
-    if (IsCollectionDirName(n) && IsDir(JoinPath(dir_, n))) collection_dirs.push_back(n);
+    if (ParseFileName(n).kind == FileKind::kCollectionDir && IsDir(JoinPath(dir_, n))) {
+      collection_dirs.push_back(n);
+    }
   }
 
   const bool has_manifest =
@@ -400,11 +378,12 @@ Result<VerifyReport> Verifier::Run() {
 
   // Top-level entries other than the MANIFEST, the LOCK and collection directories.
   for (const auto& n : names) {
-    if (n == storage::kManifestFileName || n == storage::kLockFileName) continue;
+    const FileKind kind = ParseFileName(n).kind;
+    if (kind == FileKind::kManifest || kind == FileKind::kLock) continue;
     if (std::find(collection_dirs.begin(), collection_dirs.end(), n) != collection_dirs.end()) {
       continue;
     }
-    if (EndsWith(n, ".tmp")) {
+    if (kind == FileKind::kTemp) {
       Add(n, Finding::kNote, "temporary file of a write cut short (the next open ignores it)");
     } else {
       Add(n, Finding::kNote, "not a nearstore file; ignored");

@@ -37,12 +37,10 @@
 #include "engine/write_op.h"
 #include "nearstore/collection.h"
 #include "nearstore/options.h"
+#include "storage/filename.h"
 #include "storage/wal.h"
 
 namespace nearstore::engine {
-
-std::string WalFileName(uint64_t number);
-std::string SegmentFileName(uint64_t number);
 
 // Where the newest version of an id lives.
 struct RowRef {

@@ -163,7 +163,7 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
   NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections, BuildIndex(b.vectors.data(), rows));
   NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
-  const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
+  const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
   NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
       file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));
@@ -210,10 +210,9 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   auto names = ctx_.env->ListDir(ctx_.dir);
   if (names.ok()) {
     for (const auto& n : *names) {
-      unsigned long long number = 0;
+      uint64_t number = 0;
       // Only names the engine writes: "wal-000001.log.bak" is someone else's file.
-      if (std::sscanf(n.c_str(), "wal-%llu.log", &number) == 1 && n == WalFileName(number) &&
-          number < frozen.delete_wal_below) {
+      if (storage::ParseWalFileName(n, &number) && number < frozen.delete_wal_below) {
         (void)ctx_.env->RemoveFile(storage::JoinPath(ctx_.dir, n));  // leftovers are harmless
       }
     }
@@ -261,7 +260,7 @@ Status CollectionImpl::CompactNow() {
   NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections,
                              BuildIndex(b.vectors.data(), origin.size()));
   NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
-  const std::string file_name = SegmentFileName(next_file_.fetch_add(1));
+  const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
   NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
       file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));

@@ -213,7 +213,8 @@ CollectionInfo CollectionImpl::Info() const {
   auto names = ctx_.env->ListDir(ctx_.dir);
   if (names.ok()) {
     for (const auto& n : *names) {
-      if (n.rfind("wal-", 0) == 0) {
+      uint64_t number = 0;
+      if (storage::ParseWalFileName(n, &number)) {
         auto size = ctx_.env->FileSize(storage::JoinPath(ctx_.dir, n));
         if (size.ok()) {
           info.disk_bytes += *size;

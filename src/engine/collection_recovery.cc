@@ -1,22 +1,11 @@
 // Creation, recovery and shutdown of CollectionImpl.
 #include <algorithm>
-#include <cstdio>
 
 #include "engine/collection_impl.h"
 #include "engine/validate.h"
 
 namespace nearstore::engine {
 namespace {
-
-bool ParseNumbered(const std::string& name, const char* pattern, uint64_t* number) {
-  unsigned long long n = 0;
-  char tail = 0;
-  // The trailing %c must not match: the name has to end right after the pattern.
-  std::string fmt = std::string(pattern) + "%c";
-  if (std::sscanf(name.c_str(), fmt.c_str(), &n, &tail) != 1) return false;
-  *number = n;
-  return true;
-}
 
 // The index settings of a manifest entry, checked: a manifest is ours only if they are valid.
 Result<IndexOptions> IndexFromEntry(const storage::CollectionEntry& entry) {
@@ -83,8 +72,9 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Create(
   c->wal_number_ = entry.min_wal;
   c->next_file_ = entry.min_wal + 1;
   NEARSTORE_ASSIGN_OR_RETURN(
-      c->wal_, storage::WalWriter::Create(
-                   c->ctx_.env, storage::JoinPath(c->ctx_.dir, WalFileName(c->wal_number_))));
+      c->wal_,
+      storage::WalWriter::Create(
+          c->ctx_.env, storage::JoinPath(c->ctx_.dir, storage::WalFileName(c->wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(c->ctx_.env->SyncDir(c->ctx_.dir));
   return c;
 }
@@ -170,22 +160,22 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
   std::vector<uint64_t> wals;
   for (const auto& n : names) {
     const std::string path = storage::JoinPath(ctx_.dir, n);
-    uint64_t number = 0;
-    if (ParseNumbered(n, "wal-%llu.log", &number)) {
-      next_file_ = std::max(next_file_.load(), number + 1);
-      if (number >= entry.min_wal) {
-        wals.push_back(number);
+    const storage::ParsedFileName file = storage::ParseFileName(n);
+    if (file.kind == storage::FileKind::kWal) {
+      next_file_ = std::max(next_file_.load(), file.number + 1);
+      if (file.number >= entry.min_wal) {
+        wals.push_back(file.number);
       } else {
         (void)ctx_.env->RemoveFile(path);  // sealed before the crash; harmless if it stays
       }
-    } else if (ParseNumbered(n, "seg-%llu.nss", &number)) {
-      next_file_ = std::max(next_file_.load(), number + 1);
+    } else if (file.kind == storage::FileKind::kSegment) {
+      next_file_ = std::max(next_file_.load(), file.number + 1);
       const bool listed = std::any_of(entry.segments.begin(), entry.segments.end(),
                                       [&](const auto& s) { return s.file == n; });
       // Written but never recorded in the manifest (a crash mid-seal): its rows are still
       // in the logs.
       if (!listed) (void)ctx_.env->RemoveFile(path);
-    } else if (n.size() > 4 && n.substr(n.size() - 4) == ".tmp") {
+    } else if (file.kind == storage::FileKind::kTemp) {
       (void)ctx_.env->RemoveFile(path);
     }
   }
@@ -193,7 +183,7 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
 
   for (size_t i = 0; i < wals.size(); ++i) {
     const bool last = i + 1 == wals.size();
-    const std::string path = storage::JoinPath(ctx_.dir, WalFileName(wals[i]));
+    const std::string path = storage::JoinPath(ctx_.dir, storage::WalFileName(wals[i]));
     NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->MapFile(path));
     NEARSTORE_ASSIGN_OR_RETURN(auto contents, storage::ParseWal(file->data(), path));
     if ((contents.torn_tail || contents.torn_header) && !last) {
@@ -210,9 +200,10 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
       // log), a step back that the logs are not ours.
       if (op.seq != next_seq_) {
         const std::string before =
-            r == 0 && i > 0 ? " or at the end of '" +
-                                  storage::JoinPath(ctx_.dir, WalFileName(wals[i - 1])) + "'"
-                            : "";
+            r == 0 && i > 0
+                ? " or at the end of '" +
+                      storage::JoinPath(ctx_.dir, storage::WalFileName(wals[i - 1])) + "'"
+                : "";
         return Status::Corruption("write-ahead log '" + path + "' has sequence number " +
                                   std::to_string(op.seq) + " where " + std::to_string(next_seq_) +
                                   " was expected: writes are missing before it" + before +
@@ -237,8 +228,8 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
   // New writes go to a new log; what was replayed is frozen and sealed in the background.
   wal_number_ = next_file_.fetch_add(1);
   NEARSTORE_ASSIGN_OR_RETURN(
-      wal_,
-      storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(wal_number_))));
+      wal_, storage::WalWriter::Create(
+                ctx_.env, storage::JoinPath(ctx_.dir, storage::WalFileName(wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
   visible_seq_ = next_seq_ - 1;
   bool replayed_anything;
@@ -260,7 +251,7 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
           }));
     }
     for (uint64_t number : wals) {
-      const std::string path = storage::JoinPath(ctx_.dir, WalFileName(number));
+      const std::string path = storage::JoinPath(ctx_.dir, storage::WalFileName(number));
       if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
     }
   }

@@ -1,7 +1,5 @@
 // The write path of CollectionImpl: validation, the group-commit queue, memtable rotation and
 // applying ops. See collection_impl.h for the overall protocol.
-#include <cstdio>
-
 #include "engine/collection_impl.h"
 #include "engine/filtered_search.h"
 #include "engine/validate.h"
@@ -14,18 +12,6 @@ constexpr size_t kMaxGroupBytes = size_t{8} << 20;
 constexpr size_t kMaxGroupWrites = 1024;
 
 }  // namespace
-
-std::string WalFileName(uint64_t number) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "wal-%06llu.log", static_cast<unsigned long long>(number));
-  return buf;
-}
-
-std::string SegmentFileName(uint64_t number) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "seg-%06llu.nss", static_cast<unsigned long long>(number));
-  return buf;
-}
 
 Status CollectionImpl::CheckOpen() const {
   if (closed_.load(std::memory_order_acquire)) {
@@ -307,8 +293,8 @@ Status CollectionImpl::RotateLog() {
   NEARSTORE_RETURN_IF_ERROR(wal_->Sync());
   const uint64_t number = next_file_.fetch_add(1);
   NEARSTORE_ASSIGN_OR_RETURN(
-      auto wal,
-      storage::WalWriter::Create(ctx_.env, storage::JoinPath(ctx_.dir, WalFileName(number))));
+      auto wal, storage::WalWriter::Create(
+                    ctx_.env, storage::JoinPath(ctx_.dir, storage::WalFileName(number))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
   NEARSTORE_RETURN_IF_ERROR(wal_->Close());
   wal_ = std::move(wal);

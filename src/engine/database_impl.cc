@@ -1,9 +1,9 @@
 #include "engine/database_impl.h"
 
-#include <cstdio>
 #include <thread>
 
 #include "engine/validate.h"
+#include "storage/filename.h"
 #include "storage/mem_env.h"
 
 namespace nearstore {
@@ -31,12 +31,6 @@ namespace {
 int SearchThreads(const DatabaseOptions& options) {
   if (options.search_threads > 0) return options.search_threads;
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::string CollectionDirName(uint64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "c%06llu", static_cast<unsigned long long>(id));
-  return buf;
 }
 
 }  // namespace
@@ -73,8 +67,8 @@ Status DatabaseImpl::Recover() {
     // A new database, unless collection directories say a manifest was lost.
     NEARSTORE_ASSIGN_OR_RETURN(auto names, env_->ListDir(path_));
     for (const auto& n : names) {
-      unsigned long long id;
-      if (std::sscanf(n.c_str(), "c%llu", &id) == 1) {
+      uint64_t id = 0;
+      if (storage::ParseCollectionDirName(n, &id)) {
         return Status::Corruption("'" + storage::JoinPath(path_, storage::kManifestFileName) +
                                   "' is missing but collection directory '" + n +
                                   "' exists; refusing to start empty over existing data");
@@ -89,8 +83,8 @@ Status DatabaseImpl::Recover() {
   // Directories of collections that were being created or dropped when a crash came.
   NEARSTORE_ASSIGN_OR_RETURN(auto names, env_->ListDir(path_));
   for (const auto& n : names) {
-    unsigned long long id;
-    if (std::sscanf(n.c_str(), "c%llu", &id) != 1) continue;
+    uint64_t id = 0;
+    if (!storage::ParseCollectionDirName(n, &id)) continue;
     const bool listed = std::any_of(manifest.collections.begin(), manifest.collections.end(),
                                     [&](const auto& c) { return c.dir == n; });
     if (!listed) NEARSTORE_RETURN_IF_ERROR(env_->RemoveDirAll(storage::JoinPath(path_, n)));
@@ -156,7 +150,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
   storage::CollectionEntry entry;
   entry.name = name;
   entry.id = manifest_->Get().next_collection_id;
-  entry.dir = CollectionDirName(entry.id);
+  entry.dir = storage::CollectionDirName(entry.id);
   entry.dim = dim;
   entry.metric = MetricName(metric);
   entry.index = {IndexKindName(index.kind),

@@ -1,5 +1,7 @@
 #include "storage/env.h"
 
+#include "storage/filename.h"
+
 namespace nearstore::storage {
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
@@ -9,7 +11,7 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
 }
 
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = TempFileName(path);
   NEARSTORE_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
   Status s = file->Append(contents);
   if (s.ok()) s = file->Sync();

@@ -12,11 +12,9 @@
 
 #include "nearstore/status.h"
 #include "storage/env.h"
+#include "storage/filename.h"
 
 namespace nearstore::storage {
-
-inline constexpr char kManifestFileName[] = "MANIFEST";
-inline constexpr char kLockFileName[] = "LOCK";
 
 struct SegmentEntry {
   std::string file;  // name inside the collection's directory, e.g. "seg-000004.nss"
@@ -46,7 +44,7 @@ struct PayloadIndexEntry {
 struct CollectionEntry {
   std::string name;
   uint64_t id = 0;  // unique for the life of the database, names the directory
-  std::string dir;  // e.g. "c000001"
+  std::string dir;  // CollectionDirName(id), e.g. "c000001"
   uint32_t dim = 0;
   std::string metric;                  // "cosine" | "l2" | "dot"
   IndexEntry index;                    // absent in files written before indexes: flat
