@@ -4,11 +4,11 @@
 // Thread-safety: safe to call from several threads at once.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace nearstore::engine {
 
@@ -22,29 +22,29 @@ class BackgroundWorker {
   // Returns false (and drops the task) once Stop() has been called.
   bool Schedule(std::function<void()> task) {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       if (stopping_) return false;
       tasks_.push_back(std::move(task));
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     return true;
   }
 
   // Runs what is scheduled, then stops the thread. Idempotent.
   void Stop() {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(mu_);
       stopping_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
   void Loop() {
-    std::unique_lock lock(mu_);
+    base::MutexLock lock(mu_);
     for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      while (!stopping_ && tasks_.empty()) cv_.Wait(mu_);
       if (tasks_.empty()) return;  // stopping, and nothing left
       auto task = std::move(tasks_.front());
       tasks_.pop_front();
@@ -54,10 +54,10 @@ class BackgroundWorker {
     }
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

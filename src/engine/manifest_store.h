@@ -5,9 +5,9 @@
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "storage/env.h"
 #include "storage/manifest.h"
 
@@ -19,14 +19,14 @@ class ManifestStore {
       : env_(env), dir_(std::move(dir)), manifest_(std::move(initial)) {}
 
   storage::Manifest Get() const {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     return manifest_;
   }
 
   // Applies `change` to a copy of the manifest and persists it. A change that returns an
   // error leaves everything as it was.
   [[nodiscard]] Status Update(const std::function<Status(storage::Manifest&)>& change) {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     storage::Manifest next = manifest_;
     NEARSTORE_RETURN_IF_ERROR(change(next));
     NEARSTORE_RETURN_IF_ERROR(storage::WriteManifest(env_, dir_, next));
@@ -52,8 +52,8 @@ class ManifestStore {
  private:
   storage::Env* const env_;
   const std::string dir_;
-  mutable std::mutex mu_;
-  storage::Manifest manifest_;  // guarded by mu_
+  mutable base::Mutex mu_;
+  storage::Manifest manifest_ GUARDED_BY(mu_);
 };
 
 }  // namespace nearstore::engine

@@ -7,9 +7,10 @@ namespace nearstore::engine {
 struct ThreadPool::Job {
   const std::function<void(size_t)>* fn = nullptr;
   size_t n = 0;
-  size_t next = 0;      // guarded by the pool's mu_: next task index to claim
-  size_t finished = 0;  // guarded by the pool's mu_
-  std::condition_variable done;
+  // Guarded by the pool's mu_ (which GUARDED_BY cannot name from here).
+  size_t next = 0;  // next task index to claim
+  size_t finished = 0;
+  base::CondVar done;
 };
 
 ThreadPool::ThreadPool(int threads) {
@@ -18,10 +19,10 @@ ThreadPool::ThreadPool(int threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   for (auto& t : workers_) t.join();
 }
 
@@ -34,9 +35,9 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   Job job;
   job.fn = &fn;
   job.n = n;
-  std::unique_lock lock(mu_);
+  base::MutexLock lock(mu_);
   jobs_.push_back(&job);
-  cv_.notify_all();
+  cv_.NotifyAll();
   // The caller works on its own job too, then waits for tasks others claimed.
   while (job.next < job.n) {
     const size_t i = job.next++;
@@ -46,13 +47,13 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
     lock.lock();
     ++job.finished;
   }
-  job.done.wait(lock, [&] { return job.finished == job.n; });
+  while (job.finished != job.n) job.done.Wait(mu_);
 }
 
 void ThreadPool::WorkerLoop() {
-  std::unique_lock lock(mu_);
+  base::MutexLock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+    while (!stop_ && jobs_.empty()) cv_.Wait(mu_);
     if (stop_) return;
     Job* job = jobs_.front();
     const size_t i = job->next++;
@@ -60,7 +61,7 @@ void ThreadPool::WorkerLoop() {
     lock.unlock();
     (*job->fn)(i);
     lock.lock();
-    if (++job->finished == job->n) job->done.notify_all();
+    if (++job->finished == job->n) job->done.NotifyAll();
   }
 }
 

@@ -4,13 +4,13 @@
 // Thread-safety: safe to call from several threads at once.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace nearstore::engine {
 
@@ -31,10 +31,10 @@ class ThreadPool {
   struct Job;
   void WorkerLoop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job*> jobs_;  // guarded by mu_: jobs with tasks not yet claimed
-  bool stop_ = false;      // guarded by mu_
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<Job*> jobs_ GUARDED_BY(mu_);  // jobs with tasks not yet claimed
+  bool stop_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 
