@@ -3,6 +3,7 @@
 
 #include "nearstore/collection.h"
 #include "nearstore/database.h"
+#include "nearstore/filter.h"
 #include "nearstore/options.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
