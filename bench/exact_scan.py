@@ -526,7 +526,8 @@ def report(doc: dict[str, Any]) -> None:
     first = runs[0]["nearstore"]
     print(
         f"Exact scan, dim {first['dim']}, k = {first['k']}, cosine; {meta.get('cpu', '?')}, "
-        f"{meta.get('cores', '?')} cores; nearstore kernels: {first['isa']}; {meta.get('date', '')}."
+        f"{meta.get('cores', '?')} cores; nearstore kernels: {first['isa']}; "
+        f"{meta.get('date', '')}."
     )
     if np_info is not None:
         blas = [d for d in np_info["threadpool_info"] if d.get("user_api") == "blas"]

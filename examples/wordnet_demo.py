@@ -36,7 +36,9 @@ def read_glosses() -> Iterator[tuple[str, str, str]]:
     for pos in PARTS_OF_SPEECH:
         path = WORDNET_DIR / f"data.{pos}"
         if not path.exists():
-            raise SystemExit(f"{path} is missing: install Debian's wordnet-base (apt-get install wordnet-base)")
+            raise SystemExit(
+                f"{path} is missing: install Debian's wordnet-base (apt-get install wordnet-base)"
+            )
         with path.open(encoding="latin-1") as f:
             for line in f:
                 if line.startswith("  ") or " | " not in line:
@@ -51,7 +53,9 @@ def read_glosses() -> Iterator[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dir", nargs="?", default="demo-db", help="database directory")
     parser.add_argument("--limit", type=int, default=0, help="embed only the first N glosses")
     parser.add_argument("--query", action="append", help="a query (repeatable)")
@@ -103,7 +107,8 @@ def main() -> None:
         for query, hits in zip(queries, results):
             print(f"\n{query!r}")
             for hit in hits:
-                print(f"  {hit.distance:.3f}  {hit.metadata['words']}: {hit.metadata['gloss'][:90]}")
+                meta = hit.metadata
+                print(f"  {hit.distance:.3f}  {meta['words']}: {meta['gloss'][:90]}")
 
 
 if __name__ == "__main__":

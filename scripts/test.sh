@@ -14,6 +14,7 @@ source scripts/venv.sh
 
 echo "== format check"
 bash scripts/check_format.sh
+bash scripts/lint_python.sh
 
 echo "== C++ build (RelWithDebInfo, -Werror) and tests"
 bash scripts/build.sh build

@@ -56,7 +56,8 @@ class DatasetSpec:
         if self.kind == "wordnet":
             size = "all" if self.n == 0 else str(self.n)
             return f"wordnet-minilm-{self.dim}-n{size}-q{self.nq}"
-        return f"clustered{CLUSTERED_VERSION}-{self.dim}-{self.metric}-n{self.n}-q{self.nq}-s{self.seed}"
+        return (f"clustered{CLUSTERED_VERSION}-{self.dim}-{self.metric}"
+                f"-n{self.n}-q{self.nq}-s{self.seed}")
 
 
 @dataclass
@@ -138,7 +139,8 @@ def distances(base: np.ndarray, ids: np.ndarray, query: np.ndarray, metric: str)
 def ground_truth(
     base: np.ndarray, queries: np.ndarray, metric: str, depth: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-`depth` by brute force: float32 products select 2x the candidates, float64 ranks them."""
+    """Exact top-`depth` by brute force: float32 products select 2x the candidates, float64
+    ranks them."""
     from tqdm import tqdm
 
     n = base.shape[0]
@@ -180,7 +182,8 @@ def _normalised(x: np.ndarray) -> np.ndarray:
 
 
 def _clustered(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Clusters of points near random `rank`-dimensional subspaces; queries from the same mixture."""
+    """Clusters of points near random `rank`-dimensional subspaces; queries from the same
+    mixture."""
     from tqdm import tqdm
 
     rng = np.random.default_rng(spec.seed)
@@ -219,7 +222,7 @@ def _clustered(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
     return base, queries
 
 
-# ---- WordNet ---------------------------------------------------------------------------------------
+# ---- WordNet ------------------------------------------------------------------------------
 
 
 def _wordnet_texts() -> tuple[list[str], list[str]]:

@@ -57,14 +57,16 @@ class Engine(ABC):
 
     @abstractmethod
     def build(self, base: np.ndarray) -> None:
-        """Loads every row of `base` (float32, C-contiguous) and builds the index, ready to search."""
+        """Loads every row of `base` (float32, C-contiguous) and builds the index, ready to
+        search."""
 
     def query_knobs(self) -> list[dict[str, Any]]:
-        """The sweep, from fast and rough to slow and accurate; [{}] for an engine without a knob."""
+        """The sweep, from fast and rough to slow and accurate; [{}] for an engine without a
+        knob."""
         return [{}]
 
-    def set_query_knob(self, knob: dict[str, Any]) -> None:
-        """Applies one point of the sweep to the following searches."""
+    def set_query_knob(self, knob: dict[str, Any]) -> None:  # noqa: B027 (optional hook)
+        """Applies one point of the sweep to the following searches (a no-op by default)."""
 
     @abstractmethod
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
@@ -80,8 +82,9 @@ class Engine(ABC):
         """Bytes the index occupies on disk (0 for an in-memory index)."""
         return directory_bytes(self.workdir)
 
-    def close(self) -> None:
-        """Releases the engine's resources (called before the process exits)."""
+    def close(self) -> None:  # noqa: B027 (optional hook)
+        """Releases the engine's resources (called before the process exits; a no-op by
+        default)."""
 
 
 def directory_bytes(path: Path) -> int:
@@ -100,7 +103,7 @@ def ef_sweep(k: int = 10) -> list[int]:
     return [e for e in (10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512) if e >= k]
 
 
-# ---- registry -------------------------------------------------------------------------------------
+# ---- registry -----------------------------------------------------------------------------
 
 # name -> "module:Class"; modules are imported only in the process that runs that engine, so one
 # engine's import (and its threads and memory) never touches another's measurement.

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-
 from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, Engine, ef_sweep
 
 
@@ -115,7 +114,7 @@ class Zvec(Engine):
             self._col = None
 
 
-# ---- Qdrant Edge -----------------------------------------------------------------------------------
+# ---- Qdrant Edge ---------------------------------------------------------------------------------
 
 
 class QdrantEdge(Engine):
@@ -124,9 +123,9 @@ class QdrantEdge(Engine):
 
     Qdrant skips HNSW for small data, so both thresholds are lowered: indexing_threshold=1 KB (a
     segment below it is never indexed) and full_scan_threshold=10 KB of vectors (below it a search
-    scans), so HNSW serves every size we run (80 points at d=32). One indexed segment (default_segment_number=1, and
-    max_segment_size above the data) so that a query walks one graph, as in the other engines;
-    max_search_threads=1 keeps a query on one thread."""
+    scans), so HNSW serves every size we run (80 points at d=32). One indexed segment
+    (default_segment_number=1, and max_segment_size above the data) so that a query walks one
+    graph, as in the other engines; max_search_threads=1 keeps a query on one thread."""
 
     name = "qdrant-edge"
     package = "qdrant-edge-py"
@@ -210,7 +209,7 @@ class QdrantEdge(Engine):
             self._shard = None
 
 
-# ---- Chroma ------------------------------------------------------------------------------------------
+# ---- Chroma --------------------------------------------------------------------------------------
 
 
 class Chroma(Engine):
@@ -294,7 +293,7 @@ class Chroma(Engine):
             self._client = None
 
 
-# ---- LanceDB ---------------------------------------------------------------------------------------
+# ---- LanceDB -------------------------------------------------------------------------------------
 
 
 class LanceHnswSq(Engine):
@@ -385,7 +384,7 @@ class LanceHnswSq(Engine):
         self._loop.close()
 
 
-# ---- Milvus Lite ------------------------------------------------------------------------------------
+# ---- Milvus Lite ---------------------------------------------------------------------------------
 
 
 class MilvusIvfFlat(Engine):
@@ -462,7 +461,8 @@ class MilvusIvfFlat(Engine):
         self._search_params = {"params": {"nprobe": knob["nprobe"]}}
 
     def _search(self, queries: list[np.ndarray], k: int) -> list[np.ndarray]:
-        # output_fields=["id"]: with none named, Milvus Lite sends every field back, vector included.
+        # output_fields=["id"]: with none named, Milvus Lite sends every field back, vector
+        # included.
         hits = self._client.search(
             "bench", data=queries, limit=k, search_params=self._search_params, output_fields=["id"]
         )

@@ -12,7 +12,6 @@ import math
 from typing import Any
 
 import numpy as np
-
 from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, Engine, ef_sweep
 
 
@@ -211,7 +210,8 @@ class FaissFlat(_Faiss):
 
 
 class FaissHnsw(_Faiss):
-    """IndexHNSWFlat with the shared M / ef_construction; efSearch per query (SearchParametersHNSW)."""
+    """IndexHNSWFlat with the shared M / ef_construction; efSearch per query
+    (SearchParametersHNSW)."""
 
     name = "faiss-hnsw"
 
@@ -255,7 +255,7 @@ class FaissIvf(_Faiss):
         self._search_params = self._faiss.SearchParametersIVF(nprobe=knob["nprobe"])
 
 
-# ---- the HNSW libraries ------------------------------------------------------------------------------
+# ---- the HNSW libraries --------------------------------------------------------------------------
 
 
 class Hnswlib(Engine):

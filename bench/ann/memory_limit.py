@@ -81,12 +81,14 @@ def child(args: argparse.Namespace) -> None:
     gt = np.load(data / "gt.npy")[:, :K]
     if args.engine == "baseline":
         import hnswlib  # noqa: F401  (both engines' imports count in the baseline)
+
         import nearstore  # noqa: F401
 
         print(json.dumps({}))
         return
     if args.engine == "nearstore":
         import hnswlib  # noqa: F401
+
         import nearstore
 
         db = nearstore.open(args.workdir / "db", threads=1)
@@ -99,6 +101,7 @@ def child(args: argparse.Namespace) -> None:
         extra = {key: info[key] for key in ("graph_bytes", "code_bytes", "vector_bytes")}
     else:
         import hnswlib
+
         import nearstore  # noqa: F401
 
         meta = json.loads((data / "meta.json").read_text())
@@ -128,6 +131,7 @@ def child(args: argparse.Namespace) -> None:
 def build(args: argparse.Namespace) -> int:
     """Builds both indexes into the workdir; returns hnswlib's index bytes."""
     import hnswlib
+
     import nearstore
 
     data = ROOT / "bench" / "data" / args.dataset

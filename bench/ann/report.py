@@ -78,7 +78,8 @@ def dataset_section(name: str, results: list[dict[str, Any]]) -> str:
             )
         out.append(
             f"{first['n']:,} vectors × {first['dim']}, {first['metric']}, k = 10, "
-            f"{nq:,} queries{box}; {first['threads']} threads for the build and the all-cores column."
+            f"{nq:,} queries{box}; {first['threads']} threads for the build and the all-cores "
+            "column."
         )
         out.append("")
     # Engines ordered by their QPS at recall 0.95 (those that never reach it last).
@@ -161,8 +162,9 @@ def markdown(doc: dict[str, Any]) -> str:
     parts = [
         "# Benchmarks",
         "",
-        "Approximate nearest-neighbour search: nearstore beside its peers, each engine in a process of its own, "
-        "on the same machine and in the same run. Made by `bench/ann` (bench/README.md says how it measures).",
+        "Approximate nearest-neighbour search: nearstore beside its peers, each engine in a "
+        "process of its own, on the same machine and in the same run. Made by `bench/ann` "
+        "(bench/README.md says how it measures).",
         "",
         f"- **Suite:** `{doc['suite']}`, run {env['date']}"
         # A resumed or report-only run reuses results of earlier runs: its own time says nothing.
@@ -172,11 +174,13 @@ def markdown(doc: dict[str, Any]) -> str:
             else f", {doc['seconds'] / 60:.0f} minutes."
         ),
         f"- **Command:** `{doc['command']}`",
-        f"- **Machine:** {env['cpu']}, {env['cores']} cores, {env['memory_gb']:.0f} GB, {env['os']}; "
+        f"- **Machine:** {env['cpu']}, {env['cores']} cores, {env['memory_gb']:.0f} GB, "
+        f"{env['os']}; "
         f"Python {env['python']}, numpy {env['numpy']}.",
         f"- **Versions:** {', '.join(f'{k} {v}' for k, v in sorted(doc['versions'].items()))}.",
-        "- **Columns:** QPS is single-threaded, one query per call, at the fastest sweep point whose recall@10 "
-        "reaches the target; the all-cores column is one batch call at that point; memory is the resident "
+        "- **Columns:** QPS is single-threaded, one query per call, at the fastest sweep point "
+        "whose recall@10 reaches the target; the all-cores column is one batch call at that "
+        "point; memory is the resident "
         "memory the built index adds to the process (after the searches, mapped files included); "
         "graph indexes share M and ef_construction "
         f"({doc['graph_params']['M']} and {doc['graph_params']['ef_construction']}).",

@@ -5,7 +5,7 @@ process of its own, and writes the JSON results, a report page and the recall-vs
     python bench/ann/run.py --suite full --publish        # ~1.5 hours on 2 cores; docs/benchmarks/
     python bench/ann/run.py --suite smoke --out /tmp/x    # seconds: that the harness works (CI)
     python bench/ann/run.py --suite quick --engines nearstore-flat,hnswlib --datasets clustered
-    python bench/ann/run.py --suite full --max-n 200000   # the full suite's datasets, capped in size
+    python bench/ann/run.py --suite full --max-n 200000   # the full suite's datasets, capped
 
 Without --publish the report goes to OUT/BENCHMARKS.md and OUT/plots/; with it, to the run's own
 dated page docs/benchmarks/<suite>-<date>.md, with its plots and results.json in
@@ -31,10 +31,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import bench_datasets as datasets
-import report
-
-from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, ENGINES, engine_class, package_version
+import bench_datasets as datasets  # noqa: E402 (importable once HERE is on the path)
+import report  # noqa: E402
+from engine import (  # noqa: E402
+    DEFAULT_EF_CONSTRUCTION,
+    DEFAULT_M,
+    ENGINES,
+    engine_class,
+    package_version,
+)
 
 ROOT = HERE.parents[1]
 D = datasets.DatasetSpec

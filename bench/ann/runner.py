@@ -36,7 +36,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_datasets as datasets
-
 from engine import Engine, engine_class, package_version
 
 K = 10

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class FilteredEngine:
         """Called for each filter before any timed search with it (engines that are handed the
         passing rows build them here)."""
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -122,14 +122,14 @@ class Nearstore(FilteredEngine):
         self._rerank = knob.get("rerank", 0)
 
     @staticmethod
-    def _filter(spec: Optional[FilterSpec]) -> Optional[dict[str, Any]]:
+    def _filter(spec: FilterSpec | None) -> dict[str, Any] | None:
         if spec is None:
             return None
         if spec.kind == "eq":
             return {spec.field: f"c{spec.value}"}
         return {spec.field: {"$gte": spec.lo, "$lt": spec.hi}}
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         hits = self._col.search(
             query, k, ef=self._ef, rerank=self._rerank, with_metadata=False,
             filter=self._filter(spec),
@@ -169,7 +169,7 @@ class Hnswlib(FilteredEngine):
     def prepare(self, spec: FilterSpec) -> None:
         self._masks.prepare(spec)
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         if spec is None:
             ids, _ = self._index.knn_query(query, k=k, num_threads=1)
         else:
@@ -213,7 +213,7 @@ class FaissHnsw(FilteredEngine):
     def prepare(self, spec: FilterSpec) -> None:
         self._selectors.prepare(spec)
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         faiss = self._faiss
         if spec is None:
             params = faiss.SearchParametersHNSW(efSearch=self._ef)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
-
 from adapters import FilteredEngine
 from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M, ef_sweep
 from filtered_data import FilterSpec
@@ -86,14 +85,14 @@ class Chroma(FilteredEngine):
         )
 
     @staticmethod
-    def _where(spec: Optional[FilterSpec]) -> Optional[dict[str, Any]]:
+    def _where(spec: FilterSpec | None) -> dict[str, Any] | None:
         if spec is None:
             return None
         if spec.kind == "eq":
             return {spec.field: spec.value}
         return {"$and": [{spec.field: {"$gte": spec.lo}}, {spec.field: {"$lt": spec.hi}}]}
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         result = self._col.query(
             query_embeddings=query.reshape(1, -1), n_results=k, where=self._where(spec), include=[]
         )
@@ -137,7 +136,7 @@ class LanceDb(FilteredEngine):
 
     def build(self, base: np.ndarray, meta: dict[str, np.ndarray]) -> None:
         import pyarrow as pa
-        from lancedb.index import BTree, Bitmap, HnswSq
+        from lancedb.index import Bitmap, BTree, HnswSq
 
         n = len(base)
         vectors = pa.FixedSizeListArray.from_arrays(pa.array(base.reshape(-1)), self.dim)
@@ -174,7 +173,7 @@ class LanceDb(FilteredEngine):
             return f"{spec.field} = {spec.value}"
         return f"{spec.field} >= {spec.lo} AND {spec.field} < {spec.hi}"
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         q = self._table.query().nearest_to(query).distance_type("cosine")
         # Lance refuses ef < k (k is multiplied by refine_factor first).
         q = q.nprobes(self._nprobes).ef(

@@ -7,10 +7,9 @@ docstring says why not. How each is driven fairly is in bench/README.md ("The pe
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
-
 from adapters import FilteredEngine
 from engine import DEFAULT_EF_CONSTRUCTION, DEFAULT_M
 from filtered_data import CATEGORIES, FilterSpec
@@ -89,7 +88,7 @@ class QdrantEdge(FilteredEngine):
     def set_knob(self, knob: dict[str, Any]) -> None:
         self._params = self._qe.SearchParams(hnsw_ef=knob["ef"])
 
-    def _filter(self, spec: Optional[FilterSpec]) -> Any:
+    def _filter(self, spec: FilterSpec | None) -> Any:
         qe = self._qe
         if spec is None:
             return None
@@ -101,7 +100,7 @@ class QdrantEdge(FilteredEngine):
             )
         return qe.Filter(must=[condition])
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         request = self._qe.QueryRequest(
             limit=k, query=self._qe.Query.Nearest(query.tolist()), filter=self._filter(spec),
             params=self._params, with_vector=False, with_payload=False,
@@ -177,14 +176,14 @@ class Zvec(FilteredEngine):
         self._param = self._zvec.HnswQueryParam(ef=knob["ef"])
 
     @staticmethod
-    def _filter(spec: Optional[FilterSpec]) -> Optional[str]:
+    def _filter(spec: FilterSpec | None) -> str | None:
         if spec is None:
             return None
         if spec.kind == "eq":
             return f"{spec.field} = {spec.value}"
         return f"{spec.field} >= {spec.lo} and {spec.field} < {spec.hi}"
 
-    def search(self, query: np.ndarray, k: int, spec: Optional[FilterSpec]) -> np.ndarray:
+    def search(self, query: np.ndarray, k: int, spec: FilterSpec | None) -> np.ndarray:
         ids = self._col.query_internal_ids(
             self._zvec.Query("v", vector=query, param=self._param), topk=k,
             filter=self._filter(spec),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -43,7 +42,7 @@ def _range_1pct(i: int) -> FilterSpec:
 
 
 # case name -> (selectivity, filter of query i); None = unfiltered
-CASES: dict[str, tuple[float, Optional[object]]] = {
+CASES: dict[str, tuple[float, object | None]] = {
     "unfiltered": (1.0, None),
     "50% range": (0.5, lambda i: FilterSpec("range", "num", lo=0, hi=NUM_MAX // 2)),
     "10% keyword": (0.1, lambda i: FilterSpec("eq", "cat10", value=i % 10)),
@@ -53,7 +52,7 @@ CASES: dict[str, tuple[float, Optional[object]]] = {
 }
 
 
-def filter_for(case: str, i: int) -> Optional[FilterSpec]:
+def filter_for(case: str, i: int) -> FilterSpec | None:
     make = CASES[case][1]
     return None if make is None else make(i)  # type: ignore[operator]
 

@@ -36,7 +36,8 @@ from .errors import (
 from .filters import Filter
 
 # The engine raises by status code name through the one table (errors.py).
-_core._set_error_classes(BY_CODE_NAME)
+_classes: dict[str, type[Exception]] = dict(BY_CODE_NAME)
+_core._set_error_classes(_classes)
 
 __all__ = [
     "open",

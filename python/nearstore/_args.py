@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -143,10 +143,6 @@ def matrix(name: str, value: object) -> npt.NDArray[np.float32]:
             f"{name}: expected an (n, dim) array of vectors, got shape {arr.shape}"
         )
     return np.ascontiguousarray(arr, dtype=np.float32)
-
-
-def optional_text(name: str, value: Optional[object]) -> Optional[str]:
-    return None if value is None else text(name, value)
 
 
 def metadata(name: str, value: object) -> str:

@@ -29,7 +29,7 @@ class Hit(NamedTuple):
 
     id: str
     distance: float
-    metadata: Optional[dict[str, Any]]
+    metadata: dict[str, Any] | None
 
 
 def _hits(raw: Sequence[RawHit], with_metadata: bool) -> list[Hit]:
@@ -54,7 +54,7 @@ def _metadata(m: RawMetadata) -> dict[str, Any]:
     return parsed
 
 
-def _point(p: Optional[RawPoint]) -> Optional[Point]:
+def _point(p: RawPoint | None) -> Point | None:
     return None if p is None else (p[0], _metadata(p[1]))
 
 
@@ -107,7 +107,7 @@ class Collection:
         self,
         ids: Iterable[str],
         vectors: VectorLike,
-        metadatas: Optional[Iterable[Metadata]] = None,
+        metadatas: Iterable[Metadata] | None = None,
     ) -> None:
         """Stores many points atomically (all or none); for a repeated id the last one wins.
         ``ids`` is a list (any iterable) of str, ``vectors`` an (n, dim) array, ``metadatas``
@@ -182,18 +182,18 @@ class Collection:
         raw = self._core.search_batch(arr, *options, text)
         return [_hits(r, options[1]) for r in raw]
 
-    def get(self, id: str) -> Optional[Point]:  # noqa: A002
+    def get(self, id: str) -> Point | None:  # noqa: A002
         """``(vector, metadata)`` of the point, or None. Cosine vectors come back normalised."""
         return _point(self._core.get(_args.text("id", id)))
 
-    def get_many(self, ids: Iterable[str]) -> list[Optional[Point]]:
+    def get_many(self, ids: Iterable[str]) -> list[Point | None]:
         """``(vector, metadata)`` or None per id, in the order of ``ids`` (a list of str)."""
         return [_point(g) for g in self._core.get_many(_args.id_list("ids", ids))]
 
     def update(
         self,
         id: str,  # noqa: A002
-        vector: Optional[VectorLike] = None,
+        vector: VectorLike | None = None,
         metadata: Metadata = None,
     ) -> bool:
         """Replaces the vector and/or metadata given; False (and no change) when id is absent."""
@@ -209,7 +209,7 @@ class Collection:
 
     def delete_many(
         self,
-        ids: Optional[Iterable[str]] = None,
+        ids: Iterable[str] | None = None,
         *,
         filter: FilterLike = None,  # noqa: A002
     ) -> int:
@@ -235,17 +235,17 @@ class Collection:
     def get_where(
         self,
         filter: FilterLike,  # noqa: A002
-        limit: Optional[int] = None,
+        limit: int | None = None,
         *,
         with_vectors: bool = True,
-    ) -> list[tuple[str, Optional[npt.NDArray[np.float32]], dict[str, Any]]]:
+    ) -> list[tuple[str, npt.NDArray[np.float32] | None, dict[str, Any]]]:
         """``(id, vector, metadata)`` of the points passing ``filter``, in ascending id order,
         at most ``limit`` of them (None: all). ``with_vectors=False`` gives None vectors."""
         text = filter_text(filter)
         most = None if limit is None else _args.integer("limit", limit, 0, UINT64_MAX,
                                                         " (None: every point)")
         with_vectors = _args.flag("with_vectors", with_vectors)
-        out: list[tuple[str, Optional[npt.NDArray[np.float32]], dict[str, Any]]] = []
+        out: list[tuple[str, npt.NDArray[np.float32] | None, dict[str, Any]]] = []
         after = ""
         while most is None or len(out) < most:
             want = _PAGE if most is None else min(_PAGE, most - len(out))

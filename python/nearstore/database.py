@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import ssl
-from typing import Any, Optional, Union
+from typing import Any
 
 from . import _args, _core
 from ._args import INT32_MAX, UINT32_MAX, UINT64_MAX
@@ -58,7 +58,7 @@ class Database:
         self._core = core
 
     @property
-    def path(self) -> Optional[str]:
+    def path(self) -> str | None:
         return self._core.path or None
 
     def create_collection(
@@ -150,7 +150,7 @@ class Database:
         return f"Database(path={self.path!r})"
 
 
-def _path(path: Union[str, os.PathLike[str], None]) -> Optional[str]:
+def _path(path: str | os.PathLike[str] | None) -> str | None:
     if path is None:
         return None
     if not isinstance(path, (str, os.PathLike)):
@@ -167,7 +167,7 @@ def _path(path: Union[str, os.PathLike[str], None]) -> Optional[str]:
 
 
 def open(  # noqa: A001
-    path: Union[str, os.PathLike[str], None] = None,
+    path: str | os.PathLike[str] | None = None,
     *,
     sync: bool = True,
     threads: int = 0,
@@ -196,10 +196,10 @@ def open(  # noqa: A001
 
 def connect(
     url: str,
-    api_key: Optional[str] = None,
+    api_key: str | None = None,
     *,
     timeout: float = 30.0,
-    verify: Union[bool, str, ssl.SSLContext] = True,
+    verify: bool | str | ssl.SSLContext = True,
 ) -> Database:
     """The database served by ``nearstore serve`` at ``url`` (``"http://host:port"``), with
     exactly the API of :func:`open`'s: same methods, results and exceptions, plus

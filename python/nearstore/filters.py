@@ -4,7 +4,7 @@ JSON text, or a Filter checked when made."""
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from . import _args, _core
 from .errors import InvalidArgumentError, InvalidTypeError
@@ -14,7 +14,7 @@ class Filter:
     """A filter in nearstore's filter language (docs/FILTERS.md), checked when made: a bad one
     raises InvalidArgumentError naming the faulty part. ``filter`` is a dict or JSON text."""
 
-    def __init__(self, filter: Union[dict[str, Any], str]) -> None:  # noqa: A002
+    def __init__(self, filter: dict[str, Any] | str) -> None:  # noqa: A002
         if not isinstance(filter, (dict, str)):
             raise InvalidTypeError(
                 f"a filter is a dict or JSON text, got {type(filter).__name__}"
@@ -22,7 +22,7 @@ class Filter:
         self.text = filter_text(filter)
         self._core = _core.Filter(self.text)
 
-    def matches(self, metadata: Optional[dict[str, Any]], id: str = "") -> bool:  # noqa: A002
+    def matches(self, metadata: dict[str, Any] | None, id: str = "") -> bool:  # noqa: A002
         """Whether a point with this metadata and id passes (the engine's own evaluation)."""
         return self._core.matches(_args.metadata("metadata", metadata), _args.text("id", id))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Optional
 
 import httptools
 
@@ -30,7 +29,7 @@ class ConnectionLost(Exception):
 
 class HttpConnection:
     def __init__(self, host: str, port: int, timeout: float,
-                 tls: Optional[ssl.SSLContext]) -> None:
+                 tls: ssl.SSLContext | None) -> None:
         sock = socket.create_connection((host, port), timeout=timeout)
         try:
             # The request is one send; the flag only keeps a short one from waiting on an ACK.
@@ -59,7 +58,7 @@ class HttpConnection:
         self._status = self._parser.get_status_code()
         self._keep_alive = self._parser.should_keep_alive()
 
-    def request(self, method: str, path: str, body: Optional[bytes],
+    def request(self, method: str, path: str, body: bytes | None,
                 headers: bytes) -> tuple[int, bytes]:
         """Sends a request and reads its response: (status, body). `headers` are the encoded
         header lines ("Name: value\\r\\n" each), checked by the caller to hold no line breaks

@@ -14,13 +14,14 @@ import base64
 import json
 import ssl
 import threading
-from typing import Any, Optional
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import numpy as np
 
 from . import errors
 from .http_connection import ConnectionLost, HttpConnection
+
 
 def _json(body: Any) -> bytes:
     try:
@@ -41,7 +42,7 @@ class _Http:
     answer (the server closed it while idle) is sent once more on a fresh one: a closed idle
     connection carried no request."""
 
-    def __init__(self, url: str, api_key: Optional[str], timeout: float, verify: Any) -> None:
+    def __init__(self, url: str, api_key: str | None, timeout: float, verify: Any) -> None:
         parsed = urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise errors.InvalidArgumentError(
@@ -52,7 +53,7 @@ class _Http:
         self._port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self._prefix = parsed.path.rstrip("/")
         self._timeout = timeout
-        self._tls: Optional[ssl.SSLContext] = None
+        self._tls: ssl.SSLContext | None = None
         if parsed.scheme == "https":
             if isinstance(verify, ssl.SSLContext):
                 self._tls = verify
@@ -71,7 +72,7 @@ class _Http:
 
     def _connection(self) -> HttpConnection:
         """This thread's open connection (a new one when it has none or it was closed)."""
-        conn = getattr(self._local, "conn", None)
+        conn: HttpConnection | None = getattr(self._local, "conn", None)
         if conn is not None and not conn.closed:
             return conn
         conn = HttpConnection(self._host, self._port, self._timeout, self._tls)
@@ -80,7 +81,7 @@ class _Http:
             self._all = [c for c in self._all if not c.closed] + [conn]
         return conn
 
-    def _send(self, method: str, path: str, content: Optional[bytes],
+    def _send(self, method: str, path: str, content: bytes | None,
               headers: bytes) -> tuple[int, bytes]:
         for attempt in range(2):
             try:
@@ -98,7 +99,7 @@ class _Http:
         raise AssertionError("unreachable")
 
     def call(self, method: str, path: str, body: Any = None,
-             headers: Optional[bytes] = None) -> Any:
+             headers: bytes | None = None) -> Any:
         if self.closed:
             raise errors.ClosedError(f"database '{self.url}' is closed")
         status, data = self._send(method, path, None if body is None else _json(body),
@@ -139,6 +140,26 @@ def _header_lines(headers: dict[str, str]) -> bytes:
     return "".join(lines).encode("latin-1")
 
 
+T = TypeVar("T")
+
+
+def _object(answer: Any) -> dict[str, Any]:
+    """A JSON answer that must be an object."""
+    if not isinstance(answer, dict):
+        raise errors.InternalError(f"the server answered {str(answer)[:100]}; expected an object")
+    return answer
+
+
+def _field(answer: Any, key: str, kind: type[T]) -> T:
+    """``answer[key]``, which must be of type ``kind``: a server that answers something else
+    gets an InternalError naming the field, not a TypeError later."""
+    value = _object(answer).get(key)
+    if not isinstance(value, kind):
+        raise errors.InternalError(
+            f"the server's answer has {key!r} = {str(value)[:100]}; expected {kind.__name__}")
+    return value
+
+
 def _meta(metadata: Any) -> dict[str, Any]:
     """A point's metadata as parsed from the answer ({} when the server left it out)."""
     return metadata if isinstance(metadata, dict) else {}
@@ -177,34 +198,34 @@ class RemoteCollection:
             body["dim"] = self.dim
         self._post("upsert", body)
 
-    def get(self, id: str) -> Optional[tuple[np.ndarray, dict[str, Any]]]:  # noqa: A002
+    def get(self, id: str) -> tuple[np.ndarray, dict[str, Any]] | None:  # noqa: A002
         return self.get_many([id])[0]
 
-    def get_many(self, ids: list[str]) -> list[Optional[tuple[np.ndarray, dict[str, Any]]]]:
+    def get_many(self, ids: list[str]) -> list[tuple[np.ndarray, dict[str, Any]] | None]:
         points = self._post("get", {"ids": ids})["points"]
         return [None if p is None else (_vector(p["vector"]), _meta(p["metadata"]))
                 for p in points]
 
-    def update(self, id: str, vector: Optional[np.ndarray],  # noqa: A002
-               metadata: Optional[str]) -> bool:
+    def update(self, id: str, vector: np.ndarray | None,  # noqa: A002
+               metadata: str | None) -> bool:
         body: dict[str, Any] = {"id": id}
         if vector is not None:
             body["vector_f32"] = _f32(vector)
         if metadata is not None:
             body["metadata_json"] = metadata
-        return self._post("update", body)["updated"]
+        return _field(self._post("update", body), "updated", bool)
 
     def delete_many(self, ids: list[str]) -> list[bool]:
-        return self._post("delete", {"ids": ids})["deleted"]
+        return _field(self._post("delete", {"ids": ids}), "deleted", list)
 
     def delete_where(self, filter: str) -> int:  # noqa: A002
-        return self._post("delete", {"filter": filter})["deleted"]
+        return _field(self._post("delete", {"filter": filter}), "deleted", int)
 
     def count(self) -> int:
-        return self._post("count")["count"]
+        return _field(self._post("count"), "count", int)
 
     def count_where(self, filter: str) -> int:  # noqa: A002
-        return self._post("count", {"filter": filter} if filter else {})["count"]
+        return _field(self._post("count", {"filter": filter} if filter else {}), "count", int)
 
     def _scroll(self, after: str, limit: int, filter: str, with_vectors: bool,  # noqa: A002
                 with_metadata: bool) -> tuple[list[dict[str, Any]], str]:
@@ -231,10 +252,10 @@ class RemoteCollection:
         self._post("indexes", {"field": field, "kind": kind})
 
     def drop_index(self, field: str) -> bool:
-        return self._post("indexes/drop", {"field": field})["dropped"]
+        return _field(self._post("indexes/drop", {"field": field}), "dropped", bool)
 
     def list_indexes(self) -> dict[str, str]:
-        return self._call("GET", "indexes")["indexes"]
+        return _field(self._call("GET", "indexes"), "indexes", dict)
 
     def _search_body(self, k: int, with_metadata: bool, ef: int, rerank: int,
                      filter: str) -> dict[str, Any]:  # noqa: A002
@@ -265,7 +286,7 @@ class RemoteCollection:
         return [self._hits(r) for r in self._post("search_batch", body)["results"]]
 
     def info(self) -> dict[str, Any]:
-        return self._call("GET", "")
+        return _object(self._call("GET", ""))
 
     def flush(self) -> None:
         self._post("flush")
@@ -277,7 +298,7 @@ class RemoteCollection:
 class RemoteDatabase:
     """nearstore._core.Database's calls, over HTTP."""
 
-    def __init__(self, url: str, api_key: Optional[str], timeout: float, verify: Any) -> None:
+    def __init__(self, url: str, api_key: str | None, timeout: float, verify: Any) -> None:
         self._http = _Http(url, api_key, timeout, verify)
         self.path = self._http.url
 
@@ -298,7 +319,7 @@ class RemoteDatabase:
                                 self._http.call("GET", f"/v1/collections/{quote(name, safe='')}"))
 
     def list_collections(self) -> list[dict[str, Any]]:
-        return self._http.call("GET", "/v1/collections")["collections"]
+        return _field(self._http.call("GET", "/v1/collections"), "collections", list)
 
     def drop_collection(self, name: str) -> None:
         self._http.call("DELETE", f"/v1/collections/{quote(name, safe='')}")

@@ -141,7 +141,8 @@ NB_MODULE(_core, m) {
 
   m.def(
       "_set_error_classes", [](nb::dict classes) { ErrorClasses() = std::move(classes); },
-      "classes"_a, "{status code name: exception class}; raised for a non-OK Status");
+      "classes"_a, nb::sig("def _set_error_classes(classes: dict[str, type[Exception]]) -> None"),
+      "{status code name: exception class}; raised for a non-OK Status");
   m.def(
       "_status_code_names",
       [] {
@@ -156,12 +157,18 @@ NB_MODULE(_core, m) {
 
   // A parsed filter (docs/FILTERS.md): refused with InvalidArgument when bad.
   nb::class_<filter::Filter>(m, "Filter")
-      .def("__init__",
-           [](filter::Filter* self, const std::string& text) {
-             new (self) filter::Filter(Unwrap(filter::Filter::Parse(text)));
-           })
-      .def("matches", [](const filter::Filter& f, const std::string& metadata,
-                         const std::string& id) { return f.MatchesText(metadata, id); });
+      .def(
+          "__init__",
+          [](filter::Filter* self, const std::string& text) {
+            new (self) filter::Filter(Unwrap(filter::Filter::Parse(text)));
+          },
+          "text"_a)
+      .def(
+          "matches",
+          [](const filter::Filter& f, const std::string& metadata, const std::string& id) {
+            return f.MatchesText(metadata, id);
+          },
+          "metadata"_a, "id"_a);
 
   nb::class_<Collection>(m, "Collection")
       .def_prop_ro("name", &Collection::name)
@@ -298,11 +305,13 @@ NB_MODULE(_core, m) {
             return out;
           },
           "queries"_a, "k"_a, "with_metadata"_a, "ef"_a, "rerank"_a, "filter"_a)
-      .def("info",
-           [](const Collection& c) {
-             Check(c.CheckUsable());  // Info() itself answers even once dropped or closed
-             return InfoDict(c.Info());
-           })
+      .def(
+          "info",
+          [](const Collection& c) {
+            Check(c.CheckUsable());  // Info() itself answers even once dropped or closed
+            return InfoDict(c.Info());
+          },
+          nb::sig("def info(self) -> dict[str, typing.Any]"))
       .def("flush", [](Collection& c) { WithoutGil([&] { return c.Flush(); }); })
       .def("compact", [](Collection& c) { WithoutGil([&] { return c.Compact(); }); });
 
@@ -342,13 +351,15 @@ NB_MODULE(_core, m) {
           "get_collection",
           [](Database& db, const std::string& name) { return Unwrap(db.GetCollection(name)); },
           "name"_a)
-      .def("list_collections",
-           [](Database& db) {
-             Check(db.CheckUsable());
-             std::vector<nb::dict> out;
-             for (const auto& i : db.ListCollections()) out.push_back(InfoDict(i));
-             return out;
-           })
+      .def(
+          "list_collections",
+          [](Database& db) {
+            Check(db.CheckUsable());
+            std::vector<nb::dict> out;
+            for (const auto& i : db.ListCollections()) out.push_back(InfoDict(i));
+            return out;
+          },
+          nb::sig("def list_collections(self) -> list[dict[str, typing.Any]]"))
       .def(
           "drop_collection",
           [](Database& db, const std::string& name) { Check(db.DropCollection(name)); }, "name"_a);

@@ -88,7 +88,7 @@ def assert_hits_match(
         )
         if metadata is not None:
             assert h.metadata == metadata[h.id], f"metadata of {h.id!r}"
-    for (rid, rd), h in zip(ref[:n], hits):
+    for (_rid, rd), h in zip(ref[:n], hits):
         assert abs(h.distance - rd) <= tol(rd), (
             f"top-{n} distances differ: engine {[x.distance for x in hits]}, reference "
             f"{[d for _, d in ref[:n]]}"

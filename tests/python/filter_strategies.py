@@ -15,7 +15,10 @@ scalars = st.one_of(
 )
 elements = st.fixed_dictionaries({}, optional={"x": scalars, "y": scalars})
 values = st.one_of(
-    scalars, st.none(), st.lists(st.one_of(scalars, st.none()), max_size=3), st.lists(elements, max_size=2)
+    scalars,
+    st.none(),
+    st.lists(st.one_of(scalars, st.none()), max_size=3),
+    st.lists(elements, max_size=2),
 )
 documents = st.fixed_dictionaries(
     {},

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,8 +34,8 @@ class ServerProcess:
     """`nearstore serve PATH --port 0 ...`; `url` once it listens. Its stderr (the access log)
     goes to `log_path`."""
 
-    def __init__(self, db_path: Path, *args: str, config: Optional[dict[str, Any]] = None,
-                 log_path: Optional[Path] = None) -> None:
+    def __init__(self, db_path: Path, *args: str, config: dict[str, Any] | None = None,
+                 log_path: Path | None = None) -> None:
         cmd = [nearstore_binary(), "serve", str(db_path), "--port", "0", *args]
         if config is not None:
             config_path = Path(str(db_path) + ".config.json")

@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import re
 
-import nearstore
 import numpy as np
 import pytest
 from brute_force import stored_vector
 from error_checks import check_error, raises
+
+import nearstore
 from nearstore import (
     AlreadyExistsError,
     ClosedError,
     InvalidArgumentError,
     NotFoundError,
 )
-
 
 # --------------------------------------------------------------------------------------------
 # Databases and collections

@@ -10,12 +10,13 @@ from __future__ import annotations
 import gc
 from decimal import Decimal
 
-import nearstore
 import numpy as np
 import pytest
 from error_checks import check_error, raises
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import nearstore
 from nearstore import ClosedError, InvalidArgumentError, InvalidTypeError
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -276,10 +277,11 @@ def test_text_arguments_are_str_of_valid_unicode(db, case):
     name, call = case
     col = _collection(db)
     for value in (5, None, b"docs", ["docs"]):
-        with raises(InvalidTypeError, TypeError, rf"^{name} must be a str, got {type(value).__name__}"):
+        got = type(value).__name__
+        with raises(InvalidTypeError, TypeError, rf"^{name} must be a str, got {got}"):
             call(db, col, value)
-    with raises(InvalidArgumentError, ValueError,
-                rf"^{name} 'd\\ud800' is not valid Unicode text: a lone surrogate U\+D800 at index 1"):
+    with raises(InvalidArgumentError, ValueError, rf"^{name} 'd\\ud800' is not valid Unicode "
+                r"text: a lone surrogate U\+D800 at index 1"):
         call(db, col, "d\ud800")
     assert db.list_collections() == ["docs"] and col.list_indexes() == {}
 

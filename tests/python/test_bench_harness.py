@@ -17,11 +17,10 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "ann"
 sys.path.insert(0, str(BENCH))
 
-import bench_datasets as datasets
-import report
-import runner
-
-from engine import ENGINES
+import bench_datasets as datasets  # noqa: E402 (importable once BENCH is on the path)
+import report  # noqa: E402
+import runner  # noqa: E402
+from engine import ENGINES  # noqa: E402
 
 
 @pytest.mark.parametrize("metric", ["cosine", "l2"])

@@ -12,10 +12,10 @@ import textwrap
 
 import numpy as np
 import pytest
-
-import nearstore
 from brute_force import distances
 from filter_reference import matches as reference_matches
+
+import nearstore
 
 N = 4000
 DIM = 32
@@ -64,7 +64,8 @@ def fill(col, data) -> None:
     ids, vectors, metas, _ = data
     # Three sealed segments of 1000 rows with graphs, the rest in the memtable.
     for start in range(0, 3000, 500):
-        col.upsert(ids[start : start + 500], vectors[start : start + 500], metas[start : start + 500])
+        end = start + 500
+        col.upsert(ids[start:end], vectors[start:end], metas[start:end])
     col.flush()
     col.upsert(ids[3000:], vectors[3000:], metas[3000:])
 
@@ -190,7 +191,8 @@ def test_payload_index_definitions(tmp_path):
     col.create_index("author.name", "keyword")  # the same again: nothing to do
     with pytest.raises(nearstore.AlreadyExistsError, match="drop it"):
         col.create_index("author.name", "int")
-    with pytest.raises(nearstore.InvalidArgumentError, match="expected keyword, int, float or bool"):
+    expected = "expected keyword, int, float or bool"
+    with pytest.raises(nearstore.InvalidArgumentError, match=expected):
         col.create_index("x", "text")
     for bad in ("", "a..b", "a.$b"):
         with pytest.raises(nearstore.InvalidArgumentError, match="field path"):

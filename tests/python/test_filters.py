@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 
-import nearstore
 import pytest
 from filter_reference import matches as reference_matches
 from filter_strategies import IDS, documents, filters
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nearstore
+
 
 @settings(max_examples=400, deadline=None)
-@given(filters, st.lists(st.tuples(documents, st.sampled_from([*IDS, "other"])), min_size=1, max_size=8))
+@given(
+    filters,
+    st.lists(st.tuples(documents, st.sampled_from([*IDS, "other"])), min_size=1, max_size=8),
+)
 def test_engine_agrees_with_the_reference(flt, points):
     compiled = nearstore.Filter(flt)
     for doc, point_id in points:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from brute_force import distances
 
 import nearstore
-from brute_force import distances
 
 
 def clustered(rng: np.random.Generator, n: int, dim: int, clusters: int = 20) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Every refused input: the exception class, its built-in base, and a message that says what was wrong."""
+"""Every refused input: the exception class, its built-in base, and a message that says what was
+wrong."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 from brute_force import stored_vector
 from error_checks import check_error, raises
+
 from nearstore import (
     InvalidArgumentError,
 )

@@ -10,9 +10,9 @@ import json
 import httpx
 import numpy as np
 import pytest
+from server_process import ServerProcess
 
 import nearstore
-from server_process import ServerProcess
 
 DEEP = 100_000
 

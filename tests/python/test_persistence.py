@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import nearstore
 import numpy as np
 import pytest
 from brute_force import assert_hits_match, stored_vector
+
+import nearstore
 from nearstore import BusyError, Error
 
 METRICS = ["cosine", "l2", "dot"]

@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 
 qdrant_client = pytest.importorskip("qdrant_client")  # in python/requirements-test.txt
@@ -114,7 +113,8 @@ def test_the_qdrant_client_works_unchanged(client: QdrantClient) -> None:
     batch = client.query_batch_points("docs", requests=[
         models.QueryRequest(query=vectors[3].tolist(), limit=3),
         models.QueryRequest(query=vectors[70].tolist(), limit=2, offset=1)])
-    assert [p.id for p in batch[0].points] == [ids[i] for i in cosine_order(vectors, vectors[3])[:3]]
+    nearest = cosine_order(vectors, vectors[3])[:3]
+    assert [p.id for p in batch[0].points] == [ids[i] for i in nearest]
     assert [p.id for p in batch[1].points] == [ids[i] for i in
                                                cosine_order(vectors, vectors[70])[1:3]]
     by_id = client.query_points("docs", query=5, limit=3).points
@@ -212,7 +212,8 @@ def test_every_kind_of_condition_against_python(client: QdrantClient) -> None:
         (models.Filter(must_not=[c]), lambda i, p, f=f: not f(i, p)) for c, f in CONDITIONS
     ] + [
         (models.Filter(must=[CONDITIONS[0][0]], should=[CONDITIONS[1][0], CONDITIONS[3][0]]),
-         lambda i, p: CONDITIONS[0][1](i, p) and (CONDITIONS[1][1](i, p) or CONDITIONS[3][1](i, p))),
+         lambda i, p: CONDITIONS[0][1](i, p)
+         and (CONDITIONS[1][1](i, p) or CONDITIONS[3][1](i, p))),
     ]
     for flt, want in combined:
         mask = np.array([want(i, payloads[i]) for i in range(60)])

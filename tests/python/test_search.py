@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from brute_force import assert_hits_match, reference_ranking, stored_vector
+
 import nearstore
 from nearstore import Hit
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,9 +17,9 @@ import httpx
 import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from server_process import ServerProcess
 
 import nearstore
-from server_process import ServerProcess
 
 RW = "rw-key-0123456789abcdef"
 RO = "ro-key-0123456789abcdef"
@@ -316,9 +316,11 @@ def test_metrics_in_prometheus_format(server: ServerProcess) -> None:
     counts = [s for s in duration.samples if s.name.endswith("_count")
               and s.labels["route"] == "/v1/collections/{collection}/search"]
     assert counts and counts[0].value >= 3
-    points = {s.labels["collection"]: s.value for s in families["nearstore_collection_points"].samples}
+    points = {s.labels["collection"]: s.value
+              for s in families["nearstore_collection_points"].samples}
     assert points["metered"] == 7
-    wal = {s.labels["collection"]: s.value for s in families["nearstore_collection_wal_bytes"].samples}
+    wal = {s.labels["collection"]: s.value
+           for s in families["nearstore_collection_wal_bytes"].samples}
     assert wal["metered"] > 7 * 2 * 4  # the seven points are in the log, not yet sealed
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
+from server_process import ServerProcess
 
 import nearstore
-from server_process import ServerProcess
 
 DIM = 16
 STATIC = 2000
@@ -98,7 +98,9 @@ def test_concurrent_searches_and_writes_under_load(tmp_path: Path) -> None:
             np.testing.assert_allclose(scores, exact_top(static, q, 5), rtol=1e-4, atol=1e-4)
         return one
 
-    threads = [run_for(SECONDS, searcher(i), errors, counts, f"search{i}") for i in range(SEARCHERS)]
+    threads = [
+        run_for(SECONDS, searcher(i), errors, counts, f"search{i}") for i in range(SEARCHERS)
+    ]
     threads += [run_for(SECONDS, writer(i), errors, counts, f"write{i}") for i in range(WRITERS)]
     threads += [run_for(SECONDS, qdrant(i), errors, counts, f"qdrant{i}")
                 for i in range(QDRANT_CLIENTS)]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from server_process import ServerProcess
 
 import nearstore
-from server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 schema = schemathesis.openapi.from_path(REPO / "api" / "openapi.json")
@@ -26,7 +26,8 @@ schema = schemathesis.openapi.from_path(REPO / "api" / "openapi.json")
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory):
-    server = ServerProcess(tmp_path_factory.mktemp("fuzzed") / "db")  # its access log: a failure's story
+    # Its access log tells a failure's story.
+    server = ServerProcess(tmp_path_factory.mktemp("fuzzed") / "db")
     yield server
     assert server.stop() == 0, server.log()
 

@@ -11,7 +11,6 @@ import os
 import shutil
 import tempfile
 
-import nearstore
 import numpy as np
 import pytest
 from brute_force import assert_hits_match, stored_vector
@@ -28,6 +27,8 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+
+import nearstore
 from nearstore import InvalidArgumentError
 
 MAX_DIM = 8

@@ -11,10 +11,11 @@ import threading
 import time
 from pathlib import Path
 
-import nearstore
 import numpy as np
 import pytest
 from brute_force import distances, reference_ranking, stored_vector, tol
+
+import nearstore
 
 DIM = 16
 K = 10

@@ -6,8 +6,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import nearstore
 import pytest
+
+import nearstore
 
 TUTORIAL = Path(__file__).parents[2] / "examples" / "tutorial.py"
 
@@ -38,7 +39,7 @@ def check_hits(tutorial, hits):
     distances = [h.distance for h in hits]
     assert distances == sorted(distances)
     assert all(0.0 <= d <= 2.0 for d in distances)  # cosine distances
-    for doc_id, distance, metadata in hits:  # hits unpack as in main()
+    for doc_id, _distance, metadata in hits:  # hits unpack as in main()
         assert metadata["text"] == tutorial.DOCUMENTS[int(doc_id.split("_")[1])]
 
 
