@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: sets up the machine; builds with warnings as errors and runs the C++ suite;
-# builds and installs the Python package and runs the pytest suite (the
+# Runs every test: sets up the machine; builds with warnings as errors and runs the C++ suite,
+# then clang-tidy over src/; builds and installs the Python package and runs the pytest suite (the
 # real-model test included); then builds with AddressSanitizer + UndefinedBehaviorSanitizer and
 # runs the C++ suite there, and with ThreadSanitizer for the concurrency tests. Python runs in the
 # project's virtual environment .venv (scripts/venv.sh: its bin/ comes first on PATH, so python3,
@@ -19,6 +19,9 @@ bash scripts/lint_python.sh
 echo "== C++ build (RelWithDebInfo, -Werror) and tests"
 bash scripts/build.sh build
 ctest --test-dir build --output-on-failure -j 2
+
+echo "== C++ lint: clang-tidy (the checks of .clang-tidy) over src/"
+bash scripts/clang_tidy.sh build
 
 echo "== Python package and tests"
 bash scripts/setup_python.sh --full

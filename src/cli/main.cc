@@ -58,7 +58,7 @@ int RunVerify(const std::string& path, bool json) {
 }
 
 int RunServe(const std::string& path, const std::string& config,
-             nearstore::server::ServerOptions flags, const CLI::App& serve,
+             const nearstore::server::ServerOptions& flags, const CLI::App& serve,
              const std::vector<std::string>& keys, const std::vector<std::string>& read_keys) {
   // The config file first, then the flags given on the command line over it.
   nearstore::server::ServerOptions options;

@@ -142,7 +142,7 @@ class CollectionImpl final : public Collection,
   bool ActiveIsFull() const;
   // Applies one logged op to the memtable and index and publishes its sequence number.
   void ApplyOp(const WriteOp& op, std::vector<bool>* existed);
-  void ReplaceSource(const RowSource* old_source, std::shared_ptr<RowSource> replacement);
+  void ReplaceSource(const RowSource* old_source, const std::shared_ptr<RowSource>& replacement);
 
   // --- read path (collection_read.cc)
   Snapshot TakeSnapshot() const;

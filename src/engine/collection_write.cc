@@ -319,7 +319,7 @@ void CollectionImpl::Freeze(uint64_t delete_wal_below) {
 }
 
 void CollectionImpl::ReplaceSource(const RowSource* old_source,
-                                   std::shared_ptr<RowSource> replacement) {
+                                   const std::shared_ptr<RowSource>& replacement) {
   std::unique_lock state(state_mu_);
   auto v = std::make_shared<Version>(*version_);
   for (auto& s : v->sources) {

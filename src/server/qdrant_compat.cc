@@ -69,7 +69,7 @@ json Equals(const std::string& path, const json& value) {
 Result<OnPath> Match(const json& match, const std::string& at) {
   if (!match.is_object()) return Status::InvalidArgument(at + " must be an object");
   if (match.contains("value")) {
-    const json value = match["value"];
+    const json& value = match["value"];
     if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
       return Status::InvalidArgument(at + ".value must be a string, integer or boolean, got " +
                                      Describe(value));
@@ -78,7 +78,7 @@ Result<OnPath> Match(const json& match, const std::string& at) {
   }
   if (match.contains("any") || match.contains("except")) {
     const bool any = match.contains("any");
-    const json list = match[any ? "any" : "except"];
+    const json& list = match[any ? "any" : "except"];
     if (!list.is_array()) {
       return Status::InvalidArgument(at + (any ? ".any" : ".except") + " must be a list");
     }

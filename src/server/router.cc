@@ -68,7 +68,8 @@ bool PercentDecode(std::string_view s, std::string* out) {
 bool IsValidName(std::string_view name) { return engine::ValidateCollectionName(name).ok(); }
 
 Route& Router::Add(Method method, std::string pattern, Access access, Handler handler, bool open) {
-  Route r{method, pattern, access, open, std::move(handler), Split(pattern)};
+  std::vector<std::string> parts = Split(pattern);
+  Route r{method, std::move(pattern), access, open, std::move(handler), std::move(parts)};
   return routes_.emplace_back(std::move(r));
 }
 

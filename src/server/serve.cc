@@ -33,7 +33,7 @@ void AddServiceRoutes(Database* db, Metrics* metrics, std::function<bool()> drai
   router
       ->Add(
           Method::kGet, "/readyz", kRead,
-          [draining](const Request&) {
+          [draining = std::move(draining)](const Request&) {
             if (draining())
               return ErrorResponse(503, "ShuttingDown", "the server is shutting down");
             return JsonResponse({{"status", "ok"}});
