@@ -8,6 +8,7 @@
 #include "nearstore/database.h"
 #include "storage/env.h"
 #include "storage/filename.h"
+#include "storage/log_replay.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
 
@@ -22,10 +23,8 @@ std::optional<uint64_t> UnsealedLoggedRows(storage::Env* env, const std::string&
                                            const storage::CollectionEntry& entry,
                                            const std::vector<std::string>& names) {
   uint64_t rows = 0;
-  for (const auto& n : names) {
-    uint64_t number = 0;
-    if (!storage::ParseWalFileName(n, &number) || number < entry.min_wal) continue;
-    const std::string path = JoinPath(cdir, n);
+  for (uint64_t number : storage::LogsToReplay(names, entry.min_wal)) {
+    const std::string path = JoinPath(cdir, storage::WalFileName(number));
     auto file = env->MapFile(path);
     if (!file.ok()) return std::nullopt;
     auto contents = storage::ParseWal((*file)->data(), path);

@@ -9,6 +9,7 @@
 #include "engine/write_op.h"
 #include "nearstore/types.h"
 #include "storage/filename.h"
+#include "storage/log_replay.h"
 #include "storage/manifest.h"
 #include "storage/segment_file.h"
 #include "storage/wal.h"
@@ -122,10 +123,9 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   std::sort(names.begin(), names.end());
   auto metric = ParseMetric(entry.metric);
 
-  // Listed segments, oldest first, as recovery maps them.
-  uint64_t prev_max_seq = 0;
-  bool any_segment = false;
-  uint64_t max_sealed_seq = entry.last_sealed_seq;
+  // Listed segments, oldest first, as recovery maps them; their sequence numbers and the
+  // logs' are checked by recovery's own rules.
+  storage::ReplayChecker replay(entry.last_sealed_seq);
   for (const auto& se : entry.segments) {
     const std::string rel = cdir + "/" + se.file;
     if (std::find(names.begin(), names.end(), se.file) == names.end()) {
@@ -156,10 +156,10 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     mismatch("min sequence number", facts->min_seq, se.min_seq);
     mismatch("max sequence number", facts->max_seq, se.max_seq);
     mismatch("size in bytes", facts->size, se.size_bytes);
-    if (facts->rows + facts->tombstones > 0 && facts->min_seq <= prev_max_seq && any_segment) {
-      problems.push_back("sequence numbers from " + std::to_string(facts->min_seq) +
-                         " overlap the segment before it (which ends at " +
-                         std::to_string(prev_max_seq) + ")");
+    if (Status order = replay.AddSegment(JoinPath(dir_, rel), facts->rows + facts->tombstones,
+                                         facts->min_seq, facts->max_seq);
+        !order.ok()) {
+      problems.push_back(order.message());
     }
     if (!problems.empty()) {
       std::string joined;
@@ -172,20 +172,15 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
               Plural(facts->tombstones, "tombstone", "tombstones") + ", dim " +
               std::to_string(facts->dim));
     }
-    any_segment = true;
-    prev_max_seq = std::max(prev_max_seq, facts->max_seq);
-    max_sealed_seq = std::max(max_sealed_seq, facts->max_seq);
   }
 
   // Logs still needed, in number order; notes for everything else.
-  std::vector<std::pair<uint64_t, std::string>> wals;
+  const std::vector<uint64_t> wals = storage::LogsToReplay(names, entry.min_wal);
   for (const auto& n : names) {
     const std::string rel = cdir + "/" + n;
     const storage::ParsedFileName parsed = ParseFileName(n);
     if (parsed.kind == FileKind::kWal) {
-      if (parsed.number >= entry.min_wal) {
-        wals.emplace_back(parsed.number, n);
-      } else {
+      if (!std::binary_search(wals.begin(), wals.end(), parsed.number)) {
         Add(rel, Finding::kNote,
             "write-ahead log older than the MANIFEST's min_wal " + std::to_string(entry.min_wal) +
                 ": already sealed into segments (the next open removes it); not checked");
@@ -204,53 +199,40 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
       Add(rel, Finding::kNote, "not a nearstore file; ignored");
     }
   }
-  std::sort(wals.begin(), wals.end());
 
-  uint64_t next_seq = max_sealed_seq + 1;
   for (size_t i = 0; i < wals.size(); ++i) {
-    const bool newest = i + 1 == wals.size();
-    const std::string rel = cdir + "/" + wals[i].second;
+    const std::string name = storage::WalFileName(wals[i]);
+    const std::string rel = cdir + "/" + name;
     const std::string path = JoinPath(dir_, rel);
+    // A log that cannot be read leaves the position unknown: the next log is checked from its
+    // own first record (a log a live database sealed away meanwhile is not a gap).
     auto file = env_->MapFile(path);
     if (!file.ok()) {
-      if (!NotedAsRemoved(entry.id, rel, wals[i].second)) {
+      if (!NotedAsRemoved(entry.id, rel, name))
         Add(rel, Finding::kDamaged, file.status().message());
-      }
+      replay.SkipLog();
       continue;
     }
     auto contents = storage::ParseWal((*file)->data(), path);
-    if (!contents.ok()) {
-      Add(rel, Finding::kDamaged, contents.status().message());
-      continue;
-    }
-    if ((contents->torn_tail || contents->torn_header) && !newest) {
-      Add(rel, Finding::kDamaged,
-          "write-ahead log ends in a partial record (at offset " +
-              std::to_string(contents->valid_size) +
-              ") but is not the newest log: it was complete once, so bytes were lost");
-      continue;
-    }
-    std::string problem;
+    Status problem =
+        contents.ok() ? replay.BeginLog(path, *contents, i + 1 == wals.size()) : contents.status();
     uint64_t upserted_rows = 0;
-    for (size_t r = 0; r < contents->records.size() && problem.empty(); ++r) {
+    for (size_t r = 0; problem.ok() && r < contents->records.size(); ++r) {
       auto op = engine::DecodeWriteOp(contents->records[r], entry.dim, path);
       if (!op.ok()) {
-        problem = "record " + std::to_string(r) +
-                  " passes its checksum but does not decode: " + op.status().message();
+        problem = Status::Corruption(
+            "record " + std::to_string(r) +
+            " passes its checksum but does not decode: " + op.status().message());
         break;
       }
       upserted_rows += op->MaxNewRows();
-      if (op->seq <= entry.last_sealed_seq) continue;  // already in a segment
-      if (op->seq < next_seq) {
-        problem = "record " + std::to_string(r) + " has sequence number " +
-                  std::to_string(op->seq) + " after " + std::to_string(next_seq - 1) +
-                  " (out of order)";
-        break;
+      if (auto accepted = replay.Accept(op->seq); !accepted.ok()) {
+        problem = accepted.status().WithContext("record " + std::to_string(r));
       }
-      next_seq = op->seq + 1;
     }
-    if (!problem.empty()) {
-      Add(rel, Finding::kDamaged, problem);
+    if (!problem.ok()) {
+      Add(rel, Finding::kDamaged, problem.message());
+      replay.SkipLog();
       continue;
     }
     const std::string summary =
@@ -289,8 +271,8 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
     Add(dir_name + "/", Finding::kNote, std::string(why) + "; its files are not checked");
     return;
   }
-  // Without the MANIFEST only the files' own checksums can be checked.
-  std::vector<std::pair<uint64_t, std::string>> wals;
+  // Without the MANIFEST only the files' own checksums, and where a log may end, can be checked.
+  const std::vector<uint64_t> wals = storage::LogsToReplay(names, 0);
   for (const auto& n : names) {
     const std::string rel = dir_name + "/" + n;
     const storage::ParsedFileName parsed = ParseFileName(n);
@@ -303,15 +285,13 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
                  std::to_string(facts->dim) + "); " + why;
       }
       Add(rel, finding, detail);
-    } else if (parsed.kind == FileKind::kWal) {
-      wals.emplace_back(parsed.number, n);
-    } else {
+    } else if (parsed.kind != FileKind::kWal) {
       Add(rel, Finding::kNote, "not checked; " + std::string(why));
     }
   }
-  std::sort(wals.begin(), wals.end());
+  storage::ReplayChecker replay(0);
   for (size_t i = 0; i < wals.size(); ++i) {
-    const std::string rel = dir_name + "/" + wals[i].second;
+    const std::string rel = dir_name + "/" + storage::WalFileName(wals[i]);
     const std::string path = JoinPath(dir_, rel);
     auto file = env_->MapFile(path);
     if (!file.ok()) {
@@ -321,8 +301,10 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
     auto contents = storage::ParseWal((*file)->data(), path);
     if (!contents.ok()) {
       Add(rel, Finding::kDamaged, contents.status().message());
+    } else if (Status end = replay.BeginLog(path, *contents, i + 1 == wals.size()); !end.ok()) {
+      Add(rel, Finding::kDamaged, end.message() + "; " + why);
     } else if (contents->torn_tail || contents->torn_header) {
-      Add(rel, i + 1 == wals.size() ? Finding::kWarning : Finding::kDamaged,
+      Add(rel, Finding::kWarning,
           "write-ahead log ends in a partial record at offset " +
               std::to_string(contents->valid_size) + "; " + why);
     } else {

@@ -38,6 +38,7 @@
 #include "nearstore/collection.h"
 #include "nearstore/options.h"
 #include "storage/filename.h"
+#include "storage/log_replay.h"
 #include "storage/wal.h"
 
 namespace nearstore::engine {
@@ -178,8 +179,9 @@ class CollectionImpl final : public Collection,
   Status IndexSealedSegments() const;
 
   // --- recovery (collection_recovery.cc)
-  Status LoadSegments(const storage::CollectionEntry& entry);
-  Status ReplayLogs(const storage::CollectionEntry& entry);
+  // Both check the sequence numbers of what they read through `replay` (storage/log_replay.h).
+  Status LoadSegments(const storage::CollectionEntry& entry, storage::ReplayChecker* replay);
+  Status ReplayLogs(const storage::CollectionEntry& entry, storage::ReplayChecker* replay);
 
   const Context ctx_;
   const std::string name_;

@@ -3,6 +3,7 @@
 
 #include "engine/collection_impl.h"
 #include "engine/validate.h"
+#include "storage/log_replay.h"
 
 namespace nearstore::engine {
 namespace {
@@ -92,14 +93,15 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
   c->payload_fields_ = std::move(payload_fields);
   c->next_file_ = std::max<uint64_t>(entry.next_file, 1);
   c->next_seq_ = entry.last_sealed_seq + 1;
-  NEARSTORE_RETURN_IF_ERROR(c->LoadSegments(entry));
-  NEARSTORE_RETURN_IF_ERROR(c->ReplayLogs(entry));
+  storage::ReplayChecker replay(entry.last_sealed_seq);
+  NEARSTORE_RETURN_IF_ERROR(c->LoadSegments(entry, &replay));
+  NEARSTORE_RETURN_IF_ERROR(c->ReplayLogs(entry, &replay));
   return c;
 }
 
-Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
+Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry,
+                                    storage::ReplayChecker* replay) {
   std::vector<std::shared_ptr<RowSource>> sources;
-  uint64_t prev_max_seq = 0;
   for (const auto& se : entry.segments) {
     NEARSTORE_ASSIGN_OR_RETURN(auto seg, Segment::Open(ctx_.env, ctx_.dir, se.file,
                                                        ctx_.options.verify_checksums_on_open));
@@ -111,11 +113,8 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
                                 ", rows " + std::to_string(v.rows()) + " vs " +
                                 std::to_string(se.rows) + ")");
     }
-    if (v.rows() + v.tombstones() > 0 && v.min_seq() <= prev_max_seq && !sources.empty()) {
-      // Segments are in sequence order; an overlap means the manifest is not ours.
-      return Status::Corruption("segment '" + path +
-                                "' overlaps the sequence numbers of the one before it");
-    }
+    NEARSTORE_RETURN_IF_ERROR(
+        replay->AddSegment(path, v.rows() + v.tombstones(), v.min_seq(), v.max_seq()));
     // Replay rows and tombstones in sequence order: each newer version of an id (or its
     // delete) ends the life of the older row.
     uint64_t r = 0, t = 0;
@@ -139,8 +138,6 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
         ++t;
       }
     }
-    next_seq_ = std::max(next_seq_, v.max_seq() + 1);
-    prev_max_seq = std::max(prev_max_seq, v.max_seq());
     {
       std::lock_guard payload(payload_mu_);
       NEARSTORE_RETURN_IF_ERROR(IndexPayload(*seg));
@@ -151,21 +148,21 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry) {
   auto version = std::make_shared<Version>();
   version->sources = std::move(sources);
   version_ = std::move(version);
+  next_seq_ = replay->next_seq();
   visible_seq_ = next_seq_ - 1;
   return Status::Ok();
 }
 
-Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
+Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
+                                  storage::ReplayChecker* replay) {
   NEARSTORE_ASSIGN_OR_RETURN(auto names, ctx_.env->ListDir(ctx_.dir));
-  std::vector<uint64_t> wals;
+  const std::vector<uint64_t> wals = storage::LogsToReplay(names, entry.min_wal);
   for (const auto& n : names) {
     const std::string path = storage::JoinPath(ctx_.dir, n);
     const storage::ParsedFileName file = storage::ParseFileName(n);
     if (file.kind == storage::FileKind::kWal) {
       next_file_ = std::max(next_file_.load(), file.number + 1);
-      if (file.number >= entry.min_wal) {
-        wals.push_back(file.number);
-      } else {
+      if (!std::binary_search(wals.begin(), wals.end(), file.number)) {
         (void)ctx_.env->RemoveFile(path);  // sealed before the crash; harmless if it stays
       }
     } else if (file.kind == storage::FileKind::kSegment) {
@@ -179,36 +176,16 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry) {
       (void)ctx_.env->RemoveFile(path);
     }
   }
-  std::sort(wals.begin(), wals.end());
 
   for (size_t i = 0; i < wals.size(); ++i) {
-    const bool last = i + 1 == wals.size();
     const std::string path = storage::JoinPath(ctx_.dir, storage::WalFileName(wals[i]));
     NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->MapFile(path));
     NEARSTORE_ASSIGN_OR_RETURN(auto contents, storage::ParseWal(file->data(), path));
-    if ((contents.torn_tail || contents.torn_header) && !last) {
-      return Status::Corruption("write-ahead log '" + path +
-                                "' ends in a partial record (at offset " +
-                                std::to_string(contents.valid_size) +
-                                ") but is not the newest log: it was complete once");
-    }
+    NEARSTORE_RETURN_IF_ERROR(replay->BeginLog(path, contents, /*newest=*/i + 1 == wals.size()));
     for (size_t r = 0; r < contents.records.size(); ++r) {
       NEARSTORE_ASSIGN_OR_RETURN(WriteOp op, DecodeWriteOp(contents.records[r], dim_, path));
-      if (op.seq <= entry.last_sealed_seq) continue;  // already in a segment
-      // Every write takes the next sequence number and is logged, so the numbers are dense:
-      // a gap means records were lost (a log cut short at a record boundary, or a missing
-      // log), a step back that the logs are not ours.
-      if (op.seq != next_seq_) {
-        const std::string before =
-            r == 0 && i > 0
-                ? " or at the end of '" +
-                      storage::JoinPath(ctx_.dir, storage::WalFileName(wals[i - 1])) + "'"
-                : "";
-        return Status::Corruption("write-ahead log '" + path + "' has sequence number " +
-                                  std::to_string(op.seq) + " where " + std::to_string(next_seq_) +
-                                  " was expected: writes are missing before it" + before +
-                                  " (a log was cut short or lost)");
-      }
+      NEARSTORE_ASSIGN_OR_RETURN(const bool to_replay, replay->Accept(op.seq));
+      if (!to_replay) continue;  // already in a segment
       // Room first: a memtable frozen here holds the writes before this one (its max_seq
       // is next_seq_ - 1), and this one goes to the next memtable.
       NEARSTORE_RETURN_IF_ERROR(EnsureRoom(op.MaxNewRows(), /*replaying=*/true, wals[i]));

@@ -160,6 +160,35 @@ TEST(VerifyTest, TornLogThatIsNotTheNewestIsDamaged) {
   EXPECT_EQ(FindingFor(report, wal)->finding, Finding::kDamaged);
 }
 
+// A log missing records (cut at a record boundary, or a log lost from the middle): recovery
+// refuses to open it (the sequence numbers have a gap), so verify must call it damaged too.
+// Verify used to check only for a step back and called this directory intact.
+TEST(VerifyTest, GapInTheLogIsDamagedAsRecoveryRefusesIt) {
+  TempDir tmp("verify_gap");
+  BuildDatabase(tmp.path());
+  const std::string wal = NewestWal(tmp.path());
+  const std::string path = tmp.path() + "/" + wal;
+  const std::string data = testing::ReadAll(path);
+  auto contents = storage::ParseWal(data, path);
+  ASSERT_TRUE(contents.ok()) << contents.status().ToString();
+  ASSERT_EQ(contents->records.size(), 2u);  // the logged rows, then the delete
+  std::string without_first = data.substr(0, storage::kWalHeaderSize);
+  storage::WalWriter::EncodeRecord(contents->records[1], &without_first);
+  testing::WriteAll(path, without_first);
+
+  const VerifyReport report = MustVerify(tmp.path());
+  const std::string text = FormatVerifyReport(report, tmp.path());
+  EXPECT_TRUE(report.damaged()) << text;
+  const FileFinding* finding = FindingFor(report, wal);
+  ASSERT_NE(finding, nullptr) << text;
+  EXPECT_EQ(finding->finding, Finding::kDamaged) << text;
+  EXPECT_NE(finding->detail.find("writes are missing"), std::string::npos) << finding->detail;
+
+  auto db = Database::Open(tmp.path());
+  ASSERT_FALSE(db.ok()) << "verify and recovery disagree: " << text;
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
+}
+
 TEST(VerifyTest, MissingListedFilesAreDamaged) {
   TempDir tmp("verify_missing");
   BuildDatabase(tmp.path());
