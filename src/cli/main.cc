@@ -72,6 +72,9 @@ int RunServe(const std::string& path, const std::string& config,
   if (serve.count("--io-threads") > 0) options.io_threads = flags.io_threads;
   if (serve.count("--worker-threads") > 0) options.worker_threads = flags.worker_threads;
   if (serve.count("--max-body-bytes") > 0) options.max_body_bytes = flags.max_body_bytes;
+  if (serve.count("--max-response-bytes") > 0) {
+    options.max_response_bytes = flags.max_response_bytes;
+  }
   if (serve.count("--max-connections") > 0) options.max_connections = flags.max_connections;
   if (serve.count("--request-timeout-ms") > 0) {
     options.request_timeout_ms = flags.request_timeout_ms;
@@ -156,6 +159,8 @@ int main(int argc, char** argv) {
                     "microseconds an I/O thread polls for the next request before sleeping "
                     "(default 0; lower latency for more CPU)");
   serve->add_option("--max-body-bytes", flags.max_body_bytes, "largest request body accepted");
+  serve->add_option("--max-response-bytes", flags.max_response_bytes,
+                    "largest response body sent (default 64 MiB; larger answers get 400)");
   serve->add_option("--max-connections", flags.max_connections, "most connections open at once");
   serve->add_option("--request-timeout-ms", flags.request_timeout_ms,
                     "time allowed to send one request");

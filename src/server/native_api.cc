@@ -1,8 +1,13 @@
 #include "server/native_api.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string_view>
+#include <unordered_map>
 
 #include "server/json_io.h"
+#include "server/response_limit.h"
 
 namespace nearstore::server {
 namespace {
@@ -119,6 +124,9 @@ class NativeApi {
     return JsonResponse({{"upserted", batch.size()}});
   }
 
+  // One entry per id asked, in order (null for an unknown id), as in-process. Each distinct id
+  // is looked up and rendered once; an id asked again repeats that entry's text, and every
+  // repeat counts against max_response_bytes.
   Result<Response> GetPoints(const Request& r) {
     NEARSTORE_ASSIGN_OR_RETURN(const Call call, Begin(r, {"ids", "with_vectors", "with_metadata"}));
     const auto& col = call.col;
@@ -126,15 +134,38 @@ class NativeApi {
     NEARSTORE_ASSIGN_OR_RETURN(const auto ids, f.Strings("ids", limits_.max_batch_points));
     NEARSTORE_ASSIGN_OR_RETURN(const bool with_vectors, f.Bool("with_vectors", true));
     NEARSTORE_ASSIGN_OR_RETURN(const bool with_metadata, f.Bool("with_metadata", true));
-    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(ids));
-    std::string out = "{\"points\":[";
+    std::vector<std::string> distinct;
+    std::vector<size_t> entry_of(ids.size());  // ids[i] is distinct[entry_of[i]]
+    std::unordered_map<std::string_view, size_t> seen;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto [it, added] = seen.try_emplace(ids[i], distinct.size());
+      if (added) distinct.push_back(ids[i]);
+      entry_of[i] = it->second;
+    }
+    constexpr std::string_view kAskLess =
+        "ask for fewer ids, or with \"with_vectors\" or \"with_metadata\" false";
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(distinct));
+    std::vector<std::string> entries(points.size());
+    uint64_t bytes = sizeof("{\"points\":[]}");
     for (size_t i = 0; i < points.size(); ++i) {
-      if (i > 0) out.push_back(',');
       if (points[i].has_value()) {
-        AppendPoint(*points[i], with_metadata, with_vectors, &out);
+        AppendPoint(*points[i], with_metadata, with_vectors, &entries[i]);
       } else {
-        out += "null";
+        entries[i] = "null";
       }
+      bytes += entries[i].size() + 1;
+      NEARSTORE_RETURN_IF_ERROR(response_limit_.Check(bytes, "the answer", kAskLess));
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (seen.erase(ids[i]) == 0) bytes += entries[entry_of[i]].size() + 1;  // a repeat
+    }
+    NEARSTORE_RETURN_IF_ERROR(response_limit_.Check(bytes, "the answer", kAskLess));
+    std::string out;
+    out.reserve(bytes);
+    out += "{\"points\":[";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out += entries[entry_of[i]];
     }
     out += "]}";
     return Response{200, std::move(out)};
@@ -207,11 +238,19 @@ class NativeApi {
     } else {
       o.limit = 100;
     }
+    constexpr std::string_view kAskLess =
+        "ask for a smaller \"limit\" (and the next page with \"after\"), or with "
+        "\"with_vectors\" or \"with_metadata\" false";
+    NEARSTORE_RETURN_IF_ERROR(response_limit_.CheckEntries(
+        std::min<uint64_t>(o.limit, col->Count()),
+        ResponseLimit::MinEntryBytes(false, o.with_metadata, o.with_vectors, col->dim()),
+        "a page of " + std::to_string(o.limit) + " points", kAskLess));
     NEARSTORE_ASSIGN_OR_RETURN(const ScrollPage page, col->Scroll(o));
     std::string out = "{\"points\":[";
     for (size_t i = 0; i < page.points.size(); ++i) {
       if (i > 0) out.push_back(',');
       AppendPoint(page.points[i], o.with_metadata, o.with_vectors, &out);
+      NEARSTORE_RETURN_IF_ERROR(response_limit_.Check(out.size(), "the answer", kAskLess));
     }
     out += "],\"next_after\":";
     out += page.next_after.empty() ? "null" : json(page.next_after).dump();
@@ -232,9 +271,10 @@ class NativeApi {
       NEARSTORE_ASSIGN_OR_RETURN(vector, f.Vector("vector"));
     }
     NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
+    NEARSTORE_RETURN_IF_ERROR(CheckHits(*call.col, 1, o));
     NEARSTORE_ASSIGN_OR_RETURN(const auto hits, call.col->Search(vector, o));
     std::string out = "{\"hits\":";
-    AppendHits(hits, o, &out);
+    NEARSTORE_RETURN_IF_ERROR(AppendHits(hits, o, &out));
     out += "}";
     return Response{200, std::move(out)};
   }
@@ -271,12 +311,33 @@ class NativeApi {
       }
     }
     NEARSTORE_ASSIGN_OR_RETURN(const SearchOptions o, ReadSearchOptions(f));
-    NEARSTORE_ASSIGN_OR_RETURN(const auto results, col->SearchBatch(queries, o));
+    const size_t dim = col->dim();
+    const size_t n = queries.size() / dim;
+    NEARSTORE_RETURN_IF_ERROR(CheckHits(*col, n, o));
+    // The engine holds a call's hits (with their metadata and vectors) until they are
+    // rendered: queries go to it in parts of at most max_limit hits, so that a batch costs
+    // it no more than one search with the largest k allowed.
+    const uint64_t hits_per_query =
+        std::max<uint64_t>(1, std::min<uint64_t>(std::max(o.k, 0), col->Count()));
+    const size_t part = std::max<uint64_t>(1, limits_.max_limit / hits_per_query);
     std::string out = "{\"results\":[";
-    for (size_t q = 0; q < results.size(); ++q) {
-      if (q > 0) out.push_back(',');
-      AppendHits(results[q], o, &out);
-    }
+    size_t first = 0;
+    do {
+      const size_t count = std::min(part, n - first);
+      auto results = col->SearchBatch(std::span(queries).subspan(first * dim, count * dim), o);
+      if (!results.ok() && count < n && results.status().code() == StatusCode::kInvalidArgument) {
+        // A bad query in a part: the whole batch names it by its place in the batch (and
+        // stops at that check, before searching).
+        const auto whole = col->SearchBatch(queries, o);
+        return whole.ok() ? results.status() : whole.status();
+      }
+      NEARSTORE_RETURN_IF_ERROR(results.status());
+      for (size_t q = 0; q < results->size(); ++q) {
+        if (first + q > 0) out.push_back(',');
+        NEARSTORE_RETURN_IF_ERROR(AppendHits((*results)[q], o, &out));
+      }
+      first += count;
+    } while (first < n);
     out += "]}";
     return Response{200, std::move(out)};
   }
@@ -374,17 +435,38 @@ class NativeApi {
     return o;
   }
 
-  static void AppendHits(const std::vector<Hit>& hits, const SearchOptions& o, std::string* out) {
+  // Refuses a search whose answer is certain to pass max_response_bytes: `queries` lists of
+  // min(k, points) hits, each at least ResponseLimit::MinEntryBytes.
+  Status CheckHits(const nearstore::Collection& col, size_t queries, const SearchOptions& o) const {
+    const uint64_t hits = std::min<uint64_t>(std::max(o.k, 0), col.Count());
+    uint64_t entries = 0;
+    if (__builtin_mul_overflow(hits, uint64_t{queries}, &entries)) entries = UINT64_MAX;
+    return response_limit_.CheckEntries(
+        entries, ResponseLimit::MinEntryBytes(true, o.with_metadata, o.with_vectors, col.dim()),
+        std::to_string(queries) + (queries == 1 ? " query" : " queries") + " of k " +
+            std::to_string(o.k),
+        kAskFewerHits);
+  }
+
+  // Appends [hit, ...]; refused as soon as the body passes max_response_bytes.
+  Status AppendHits(const std::vector<Hit>& hits, const SearchOptions& o, std::string* out) const {
     out->push_back('[');
     for (size_t i = 0; i < hits.size(); ++i) {
       if (i > 0) out->push_back(',');
       AppendHit(hits[i], o.with_metadata, o.with_vectors, out);
+      NEARSTORE_RETURN_IF_ERROR(response_limit_.Check(out->size(), "the answer", kAskFewerHits));
     }
     out->push_back(']');
+    return Status::Ok();
   }
+
+  static constexpr std::string_view kAskFewerHits =
+      "ask for a smaller \"k\" or fewer queries per request, or with \"with_vectors\" or "
+      "\"with_metadata\" false";
 
   Database* db_;
   ServerOptions limits_;
+  ResponseLimit response_limit_{limits_.max_response_bytes};
 };
 
 }  // namespace

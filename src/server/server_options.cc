@@ -81,6 +81,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
                                                "max_header_bytes",
                                                "max_batch_points",
                                                "max_limit",
+                                               "max_response_bytes",
                                                "max_connections",
                                                "max_pending_requests",
                                                "request_timeout_ms",
@@ -111,6 +112,8 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
       ReadNumber(doc, "max_batch_points", 1, 10'000'000, path, &o->max_batch_points));
   NEARSTORE_RETURN_IF_ERROR(ReadNumber(doc, "max_limit", 1, 100'000, path, &o->max_limit));
   NEARSTORE_RETURN_IF_ERROR(
+      ReadNumber(doc, "max_response_bytes", 1024, uint64_t{1} << 34, path, &o->max_response_bytes));
+  NEARSTORE_RETURN_IF_ERROR(
       ReadNumber(doc, "max_connections", 1, 1'000'000, path, &o->max_connections));
   NEARSTORE_RETURN_IF_ERROR(
       ReadNumber(doc, "max_pending_requests", 1, 1'000'000, path, &o->max_pending_requests));
@@ -133,6 +136,10 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
 Status ValidateOptions(const ServerOptions& o) {
   if (o.io_threads < 1) return Status::InvalidArgument("io threads must be at least 1");
   if (o.worker_threads < 0) return Status::InvalidArgument("worker threads must be 0 or more");
+  if (o.max_response_bytes < 1024) {
+    return Status::InvalidArgument("max_response_bytes must be at least 1024, got " +
+                                   std::to_string(o.max_response_bytes));
+  }
   std::set<std::string> seen;
   for (const auto& k : o.api_keys) {
     if (k.key.size() < 16) {

@@ -42,6 +42,10 @@ struct ServerOptions {
   uint32_t max_header_bytes = 16 << 10;
   uint32_t max_batch_points = 100000;  // points per upsert, ids per get/delete, queries per batch
   uint32_t max_limit = 100000;         // k of a search, limit of a scroll (the engine's kMaxK)
+  // The most bytes of one response body (400 over it, naming this limit): judged on what a
+  // request asks for before the engine runs, and again while the body is built
+  // (server/response_limit.h). The default matches max_body_bytes.
+  uint64_t max_response_bytes = 64ull << 20;
   uint32_t max_connections = 1024;
   uint32_t max_pending_requests = 1024;  // waiting for a worker thread; more get 429
   uint32_t request_timeout_ms = 30000;   // reading one request, and writing its response

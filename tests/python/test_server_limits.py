@@ -1,0 +1,42 @@
+"""`nearstore serve`'s defences end to end, each on a server of its own: answers bounded by
+max_response_bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from server_process import ServerProcess
+
+import nearstore
+
+
+@pytest.fixture
+def small_answers(tmp_path: Path):
+    """A server whose answers may take 200,000 bytes at most (set by the command-line flag)."""
+    proc = ServerProcess(tmp_path / "db", "--max-response-bytes", "200000", "--no-access-log")
+    yield proc
+    assert proc.stop() == 0, proc.log()
+
+
+def test_large_answers_to_small_requests_are_refused(small_answers: ServerProcess) -> None:
+    with nearstore.connect(small_answers.url) as db:
+        col = db.create_collection("big", dim=4)
+        col.upsert(["a"], np.ones((1, 4), np.float32), [{"text": "x" * 60_000}])
+        # One id repeated 300 times: one entry per id asked, refused at the limit (it used to
+        # be answered with 300 copies of the point).
+        got = col.get_many(["a", "missing", "a"])
+        assert got[1] is None and got[0][1] == got[2][1] == {"text": "x" * 60_000}
+        with pytest.raises(nearstore.InvalidArgumentError,
+                           match=r"more than 200000 bytes.*max_response_bytes.*fewer ids"):
+            col.get_many(["a"] * 300)
+
+        many = db.create_collection("many", dim=2)
+        many.upsert([str(i) for i in range(1000)], np.random.default_rng(1).random((1000, 2)))
+        queries = np.ones((400, 2), np.float32)
+        # 400 queries of k 1000 are refused on what they ask for, before any search.
+        with pytest.raises(nearstore.InvalidArgumentError,
+                           match=r"400 queries of k 1000 would take more than 200000 bytes"):
+            many.search_batch(queries, k=1000)
+        assert [len(r) for r in many.search_batch(queries[:3], k=5)] == [5, 5, 5]
