@@ -48,6 +48,7 @@ class Database {
                                                                      uint32_t dim, Metric metric) {
     return CreateCollection(name, dim, metric, IndexOptions{});
   }
+  // InvalidArgument when `name` breaks CreateCollection's rule (no collection can have it);
   // NotFound when there is no collection of that name.
   [[nodiscard]] virtual Result<std::shared_ptr<Collection>> GetCollection(
       std::string_view name) = 0;
@@ -57,7 +58,8 @@ class Database {
 
   // Sorted by name.
   virtual std::vector<CollectionInfo> ListCollections() = 0;
-  // Deletes the collection and its files. NotFound when there is none of that name.
+  // Deletes the collection and its files. InvalidArgument for a name no collection can have
+  // (as GetCollection); NotFound when there is none of that name.
   [[nodiscard]] virtual Status DropCollection(std::string_view name) = 0;
 
   // The directory ("" when in memory).

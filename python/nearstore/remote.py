@@ -295,6 +295,14 @@ class RemoteCollection:
         self._post("compact")
 
 
+def _collection_path(name: str) -> str:
+    """The route of the collection ``name``; the server refuses a name no collection can have,
+    as the engine does, but an empty one would name no route at all."""
+    if not name:
+        raise errors.InvalidArgumentError("collection name must not be empty, got ''")
+    return f"/v1/collections/{quote(name, safe='')}"
+
+
 class RemoteDatabase:
     """nearstore._core.Database's calls, over HTTP."""
 
@@ -312,17 +320,13 @@ class RemoteDatabase:
         return RemoteCollection(self._http, info)
 
     def get_collection(self, name: str) -> RemoteCollection:
-        if not isinstance(name, str) or not name:
-            raise errors.InvalidArgumentError(
-                f"a collection name is a non-empty string, got {name!r}")
-        return RemoteCollection(self._http,
-                                self._http.call("GET", f"/v1/collections/{quote(name, safe='')}"))
+        return RemoteCollection(self._http, self._http.call("GET", _collection_path(name)))
 
     def list_collections(self) -> list[dict[str, Any]]:
         return _field(self._http.call("GET", "/v1/collections"), "collections", list)
 
     def drop_collection(self, name: str) -> None:
-        self._http.call("DELETE", f"/v1/collections/{quote(name, safe='')}")
+        self._http.call("DELETE", _collection_path(name))
 
     def close(self) -> None:
         self._http.close()

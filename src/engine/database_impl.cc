@@ -181,6 +181,8 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
 Result<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(std::string_view name) {
   std::lock_guard lock(mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  // A name no collection can have is refused as such (as the server's routes do), not looked up.
+  NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     std::string known;
@@ -209,6 +211,7 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
   {
     std::lock_guard lock(mu_);
     NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+    NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
     auto it = collections_.find(name);
     if (it == collections_.end()) {
       return Status::NotFound("collection '" + std::string(name) + "' does not exist");

@@ -519,6 +519,14 @@ POINT_CALLS = {
     "ids": lambda c: list(c.ids()),
     "flush": lambda c: c.flush(),
     "compact": lambda c: c.compact(),
+    "info": lambda c: c.info(),
+    "count": lambda c: c.count(),
+    "count filter": lambda c: c.count({"a": 1}),
+    "get_where": lambda c: c.get_where({}),
+    "delete filter": lambda c: c.delete_many(filter={}),
+    "create_index": lambda c: c.create_index("a", "int"),
+    "drop_index": lambda c: c.drop_index("a"),
+    "list_indexes": lambda c: c.list_indexes(),
 }
 
 

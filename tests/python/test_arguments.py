@@ -373,6 +373,15 @@ def test_info_after_drop_raises(db):
     assert (col.name, col.dim, col.metric) == ("docs", 2, "l2")  # what it was stays readable
 
 
+@pytest.mark.parametrize("name", ["", "a/b", "..", "x" * 129, "sp ace"])
+@pytest.mark.parametrize("call", ["get_collection", "drop_collection"])
+def test_a_name_no_collection_can_have_is_refused_as_such(db, name, call):
+    """Both faces say the name is wrong (the server refused it in the path; in-process it was
+    looked up and not found)."""
+    with raises(InvalidArgumentError, ValueError, r"collection name"):
+        getattr(db, call)(name)
+
+
 def test_unknown_index_settings_are_named(db):
     with raises(InvalidArgumentError, ValueError, r"unknown collection settings \['ef'\]"):
         db.get_or_create_collection("docs", 2, ef=3)

@@ -354,6 +354,12 @@ TEST(BadDatabaseInput, UnknownAndDuplicateCollections) {
   ExpectError(d.GetCollection("nope").status(), StatusCode::kNotFound,
               {"'nope'", "does not exist"});
   ExpectError(d.DropCollection("nope"), StatusCode::kNotFound, {"'nope'"});
+  // A name no collection can have is refused as such, as the server refuses it in a path.
+  ExpectError(d.GetCollection("a/b").status(), StatusCode::kInvalidArgument,
+              {"'a/b'", "only letters, digits"});
+  ExpectError(d.GetCollection("").status(), StatusCode::kInvalidArgument, {"1..128 bytes"});
+  ExpectError(d.DropCollection(".."), StatusCode::kInvalidArgument, {"'..'", "reserved"});
+  ExpectError(d.DropCollection(std::string(129, 'n')), StatusCode::kInvalidArgument, {"got 129"});
   auto c = d.CreateCollection("docs", 3, Metric::kL2);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->Upsert(Point{"a", {1, 2, 3}, "{}"}).ok());
