@@ -11,6 +11,7 @@
 #include "storage/filename.h"
 #include "storage/log_replay.h"
 #include "storage/manifest.h"
+#include "storage/segment_entry.h"
 #include "storage/segment_file.h"
 #include "storage/wal.h"
 
@@ -56,7 +57,7 @@ class Verifier {
   // Returns the view's facts or nullopt (after reporting the damage).
   struct SegmentFacts {
     uint32_t dim, metric;
-    uint64_t rows, tombstones, min_seq, max_seq, size;
+    storage::SegmentEntry entry;  // what the MANIFEST should say of it (DescribeSegment)
   };
   std::optional<SegmentFacts> ParseSegment(const std::string& rel, Finding* finding,
                                            std::string* detail);
@@ -79,9 +80,8 @@ std::optional<Verifier::SegmentFacts> Verifier::ParseSegment(const std::string& 
   }
   *finding = Finding::kOk;
   const storage::SegmentView& view = (*segment)->view();
-  return SegmentFacts{
-      view.dim(),     view.metric(),           view.rows(), view.tombstones(), view.min_seq(),
-      view.max_seq(), (*segment)->size_bytes()};
+  return SegmentFacts{view.dim(), view.metric(),
+                      storage::DescribeSegment(rel, view, (*segment)->size_bytes())};
 }
 
 bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
@@ -142,6 +142,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
       if (!NotedAsRemoved(entry.id, rel, se.file)) Add(rel, finding, detail);
       continue;
     }
+    const storage::SegmentEntry& actual = facts->entry;
     std::vector<std::string> problems;
     auto mismatch = [&](const char* what, uint64_t file_value, uint64_t manifest_value) {
       if (file_value != manifest_value) {
@@ -151,13 +152,9 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     };
     mismatch("dimension", facts->dim, entry.dim);
     if (metric.ok()) mismatch("metric", facts->metric, static_cast<uint32_t>(*metric));
-    mismatch("rows", facts->rows, se.rows);
-    mismatch("tombstones", facts->tombstones, se.tombstones);
-    mismatch("min sequence number", facts->min_seq, se.min_seq);
-    mismatch("max sequence number", facts->max_seq, se.max_seq);
-    mismatch("size in bytes", facts->size, se.size_bytes);
-    if (Status order = replay.AddSegment(JoinPath(dir_, rel), facts->rows + facts->tombstones,
-                                         facts->min_seq, facts->max_seq);
+    for (auto& p : storage::SegmentEntryMismatches(se, actual)) problems.push_back(std::move(p));
+    if (Status order = replay.AddSegment(JoinPath(dir_, rel), actual.rows + actual.tombstones,
+                                         actual.min_seq, actual.max_seq);
         !order.ok()) {
       problems.push_back(order.message());
     }
@@ -168,8 +165,8 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
           "segment checksums pass but it does not match the MANIFEST: " + joined);
     } else {
       Add(rel, Finding::kOk,
-          "segment: " + Plural(facts->rows, "row", "rows") + ", " +
-              Plural(facts->tombstones, "tombstone", "tombstones") + ", dim " +
+          "segment: " + Plural(actual.rows, "row", "rows") + ", " +
+              Plural(actual.tombstones, "tombstone", "tombstones") + ", dim " +
               std::to_string(facts->dim));
     }
   }
@@ -281,7 +278,7 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
       std::string detail;
       auto facts = ParseSegment(rel, &finding, &detail);
       if (facts) {
-        detail = "segment checksums pass (" + Plural(facts->rows, "row", "rows") + ", dim " +
+        detail = "segment checksums pass (" + Plural(facts->entry.rows, "row", "rows") + ", dim " +
                  std::to_string(facts->dim) + "); " + why;
       }
       Add(rel, finding, detail);

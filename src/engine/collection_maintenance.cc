@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/collection_impl.h"
+#include "storage/segment_entry.h"
 
 namespace nearstore::engine {
 namespace {
@@ -173,12 +174,8 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   std::unique_lock payload(payload_mu_);
   NEARSTORE_RETURN_IF_ERROR(IndexPayload(*segment));
 
-  storage::SegmentEntry entry{file_name,
-                              rows,
-                              b.tombstone_seqs.size(),
-                              segment->view().min_seq(),
-                              segment->view().max_seq(),
-                              size_bytes};
+  const storage::SegmentEntry entry =
+      storage::DescribeSegment(file_name, segment->view(), size_bytes);
   const uint64_t next_file = next_file_.load();
   NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
     c.segments.push_back(entry);
@@ -268,12 +265,9 @@ Status CollectionImpl::CompactNow() {
                              Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
   std::unique_lock payload(payload_mu_);  // as in SealOne
   NEARSTORE_RETURN_IF_ERROR(IndexPayload(*output));
-  uint64_t min_seq = inputs.front()->view().min_seq(), max_seq = 0;
-  for (const auto& seg : inputs) {
-    min_seq = std::min(min_seq, seg->view().min_seq());
-    max_seq = std::max(max_seq, seg->view().max_seq());
-  }
-  storage::SegmentEntry entry{file_name, origin.size(), 0, min_seq, max_seq, size_bytes};
+  // The rows it keeps, not its inputs' range (storage/segment_entry.h).
+  const storage::SegmentEntry entry =
+      storage::DescribeSegment(file_name, output->view(), size_bytes);
   NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
     std::vector<storage::SegmentEntry> kept{entry};
     for (const auto& s : c.segments) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "storage/manifest.h"
 #include "storage/segment_file.h"
 #include "storage/wal.h"
 #include "test_db.h"
@@ -187,6 +188,87 @@ TEST(VerifyTest, GapInTheLogIsDamagedAsRecoveryRefusesIt) {
   auto db = Database::Open(tmp.path());
   ASSERT_FALSE(db.ok()) << "verify and recovery disagree: " << text;
   EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
+}
+
+// Issue 17, defect 3: an id written twice, then flushed. The seal writes both rows (the first
+// superseded); compaction then keeps the live one only, so the compacted file's sequence numbers
+// start at 2. Its MANIFEST entry said 1 (the inputs' range) and verify called the healthy
+// database damaged.
+TEST(VerifyTest, CompactedSegmentWithoutItsSupersededRowIsIntact) {
+  TempDir tmp("verify_superseded");
+  {
+    auto db = Database::Open(tmp.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = (*db)->CreateCollection("c", 2, Metric::kCosine);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE((*c)->Upsert(Point{"a", {1, 2}, ""}).ok());
+    ASSERT_TRUE((*c)->Upsert(Point{"a", {2, 1}, ""}).ok());
+    ASSERT_TRUE((*c)->Flush().ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  const VerifyReport report = MustVerify(tmp.path());
+  const std::string text = FormatVerifyReport(report, tmp.path());
+  EXPECT_FALSE(report.damaged()) << text;
+  const auto segments = FindFiles(tmp.path(), "seg-");
+  ASSERT_EQ(segments.size(), 1u) << text;  // compacted: one segment of one row
+  EXPECT_EQ(FindingFor(report, segments[0])->finding, Finding::kOk) << text;
+  EXPECT_NE(FindingFor(report, segments[0])->detail.find("1 row,"), std::string::npos) << text;
+
+  // The MANIFEST now records the file's own range.
+  auto manifest = storage::ReadManifest(storage::PosixEnv(), tmp.path());
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  const storage::SegmentEntry& entry = manifest->collections.at(0).segments.at(0);
+  EXPECT_EQ(entry.min_seq, 2u);
+  EXPECT_EQ(entry.max_seq, 2u);
+
+  // And the data is right.
+  auto db = Database::Open(tmp.path());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto got = (*(*db)->GetCollection("c"))->Get("a");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_GT((*got)->vector[0], (*got)->vector[1]);  // [2, 1], normalised
+}
+
+// A MANIFEST written by compaction before the rule above holds the inputs' range, wider than
+// the file's: still intact. A range that does not contain the file's is damage.
+TEST(VerifyTest, SegmentRangeFromAnOlderCompactionIsIntact) {
+  TempDir tmp("verify_old_range");
+  {
+    auto db = Database::Open(tmp.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = (*db)->CreateCollection("c", 2, Metric::kL2);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE((*c)->Upsert(Point{"a", {float(i), 1}, ""}).ok());  // seq 1..4, 4 live
+    }
+    ASSERT_TRUE((*c)->Upsert(Point{"b", {9, 9}, ""}).ok());  // seq 5
+    ASSERT_TRUE((*c)->Flush().ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  auto set_range = [&](uint64_t min_seq, uint64_t max_seq) {
+    auto m = storage::ReadManifest(storage::PosixEnv(), tmp.path());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    auto& entry = m->collections.at(0).segments.at(0);
+    entry.min_seq = min_seq;
+    entry.max_seq = max_seq;
+    ASSERT_TRUE(storage::WriteManifest(storage::PosixEnv(), tmp.path(), *m).ok());
+  };
+  auto written = storage::ReadManifest(storage::PosixEnv(), tmp.path());
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(written->collections.at(0).segments.at(0).min_seq, 4u);  // a (seq 4), b (seq 5)
+  EXPECT_EQ(written->collections.at(0).segments.at(0).max_seq, 5u);
+  const std::string seg = FindFiles(tmp.path(), "seg-").at(0);
+  set_range(1, 5);  // what compaction used to record
+  VerifyReport report = MustVerify(tmp.path());
+  EXPECT_FALSE(report.damaged()) << FormatVerifyReport(report, tmp.path());
+
+  set_range(1, 4);  // does not contain the file's max
+  report = MustVerify(tmp.path());
+  ASSERT_NE(FindingFor(report, seg), nullptr);
+  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kDamaged);
+  EXPECT_NE(FindingFor(report, seg)->detail.find("max sequence number 5 but the MANIFEST says 4"),
+            std::string::npos)
+      << FindingFor(report, seg)->detail;
 }
 
 TEST(VerifyTest, MissingListedFilesAreDamaged) {
