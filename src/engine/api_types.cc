@@ -1,6 +1,7 @@
 // Out-of-line parts of the public value types (status.h, types.h).
 #include <nlohmann/json.hpp>
 
+#include "index/codes.h"
 #include "nearstore/collection.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
@@ -101,32 +102,32 @@ Result<IndexKind> ParseIndexKind(std::string_view name) {
                                  "'; expected 'flat' or 'hnsw'");
 }
 
+// Quantizations are the kinds of codes of index/codes.h, numbered by their position there.
 const char* QuantizationName(Quantization quantization) {
-  switch (quantization) {
-    case Quantization::kNone:
-      return "none";
-    case Quantization::kSq8:
-      return "sq8";
-    case Quantization::kBinary:
-      return "binary";
-  }
-  return "unknown";
+  const auto kind = static_cast<size_t>(quantization);
+  // (kName is a string literal, so its data is terminated.)
+  return kind < index::kCodeKinds ? index::CodeKindName(kind).data() : "unknown";
 }
 
 IndexOptions WithDefaults(IndexOptions index) {
-  if (index.rerank == 0) {
-    index.rerank =
-        index.quantization == Quantization::kBinary ? kDefaultRerankBinary : kDefaultRerankSq8;
+  const auto kind = static_cast<size_t>(index.quantization);
+  if (index.rerank == 0 && kind < index::kCodeKinds) {
+    index.rerank = index::CodeKindDefaultRerank(kind);
   }
   return index;
 }
 
 Result<Quantization> ParseQuantization(std::string_view name) {
-  if (name == "none") return Quantization::kNone;
-  if (name == "sq8") return Quantization::kSq8;
-  if (name == "binary") return Quantization::kBinary;
-  return Status::InvalidArgument("unknown quantization '" + std::string(name) +
-                                 "'; expected 'none', 'sq8' or 'binary'");
+  if (const auto kind = index::FindCodeKind(name); kind.has_value()) {
+    return static_cast<Quantization>(*kind);
+  }
+  std::string expected;
+  for (size_t i = 0; i < index::kCodeKinds; ++i) {
+    expected += i == 0 ? "'" : i + 1 < index::kCodeKinds ? ", '" : " or '";
+    expected += std::string(index::CodeKindName(i)) + "'";
+  }
+  return Status::InvalidArgument("unknown quantization '" + std::string(name) + "'; expected " +
+                                 expected);
 }
 
 Status CheckUpsertShape(const Collection& c, size_t ids, size_t rows, size_t width) {

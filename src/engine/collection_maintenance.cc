@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/collection_impl.h"
+#include "index/segment_index.h"
 #include "storage/segment_entry.h"
 
 namespace nearstore::engine {
@@ -129,24 +130,12 @@ Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* ve
   index::HnswParams params;
   params.m = index_options_.m;
   params.ef_construction = index_options_.ef_construction;
-  // The build's candidate searches run on SQ8 codes (a quarter of the bytes to read) and its
-  // links are chosen on the floats; the SQ8 codes are kept in the segment only with that
-  // quantization (binary codes are too coarse to build on: they are trained for walks only).
-  const index::Sq8Codes codes = index::Sq8Codes::Train(vectors, rows, dim_);
   NEARSTORE_ASSIGN_OR_RETURN(
-      auto graph, index::HnswGraph::Build(vectors, rows, dim_, GraphMetricFor(metric_), params,
-                                          threads, &codes));
-  out.graph = graph.Encode();
-  switch (index_options_.quantization) {
-    case Quantization::kSq8:
-      out.codes = codes.Encode();
-      break;
-    case Quantization::kBinary:
-      out.codes = index::BinaryCodes::Train(vectors, rows, dim_).Encode();
-      break;
-    case Quantization::kNone:
-      break;
-  }
+      auto built,
+      index::BuildSegmentIndex(vectors, rows, dim_, GraphMetricFor(metric_), params, threads,
+                               static_cast<size_t>(index_options_.quantization)));
+  out.graph = std::move(built.graph);
+  out.codes = std::move(built.codes);
   return out;
 }
 

@@ -1,56 +1,83 @@
 #include "engine/graph_search.h"
 
 #include <algorithm>
+#include <variant>
 
 #include "engine/segment.h"
+#include "index/codes.h"
 #include "index/hnsw.h"
-#include "index/hnsw_internal.h"
 
 namespace nearstore::engine {
 namespace {
 
-// Per-thread search state, reused so that a warm search does not allocate.
+// Per-thread search state, reused so that a warm search does not allocate (the prepared query
+// of each kind of codes is a thread_local of its own, in QueryFor).
 struct Scratch {
   index::SearchScratch walk;
-  index::Sq8Query sq8;
-  index::BinaryQuery binary;
   std::vector<index::Neighbor> found;
-  std::vector<float> estimates;                   // SearchSegmentRows
+  std::vector<float> estimates;                   // MeasureRows
   std::vector<std::pair<float, uint32_t>> order;  // likewise
 };
+thread_local Scratch scratch;
 
-// Walks `graph` on `codes` with `prepared` (a query of their kind), keeps the best k * rerank
-// and offers them to `top` with their exact distances on the float vectors.
-template <class Query, class Codes>
-size_t WalkCodesAndRerank(const Segment& segment, const Codes& codes, Query* prepared,
-                          const float* query, Metric metric, const index::AcceptFn* accept,
-                          const GraphSearchOptions& o, Scratch* scratch, TopK* top) {
-  const index::GraphMetric graph_metric = GraphMetricFor(metric);
-  prepared->Prepare(codes, query, graph_metric);
-  const size_t keep = o.k * std::max<size_t>(1, o.rerank);
-  segment.graph()->Search(*prepared, keep, std::max(o.ef, keep), accept, &scratch->walk,
-                          &scratch->found);
-  const uint32_t dim = segment.view().dim();
-  for (const index::Neighbor& n : scratch->found) {
-    const float ranking = index::RankingDistance(graph_metric, query, segment.Vector(n.node), dim);
-    top->Push({UserDistance(metric, ranking), segment.Id(n.node), &segment, n.node});
-  }
-  return scratch->found.size();
+// This thread's query for codes of kind `Codes`, prepared for `query`.
+template <class Codes>
+const typename Codes::Query& QueryFor(const Codes& codes, const float* query, Metric metric) {
+  thread_local typename Codes::Query prepared;
+  prepared.Prepare(codes, query, GraphMetricFor(metric));
+  return prepared;
 }
 
-// Measures `rows` with `dist`, then offers to `top` the accepted ones in order of estimate:
-// the first `keep` of them, re-ranked on the float vectors when `estimated`.
-template <class Dist>
-void MeasureAndOffer(const Segment& segment, std::span<const uint32_t> rows, const Dist& dist,
-                     bool estimated, const float* query, Metric metric, size_t keep,
-                     const index::AcceptFn& accept, Scratch* scratch, TopK* top) {
-  scratch->estimates.resize(rows.size());
-  dist.Many(rows.data(), rows.size(), scratch->estimates.data());
-  auto& order = scratch->order;
-  order.clear();
-  for (size_t i = 0; i < rows.size(); ++i) order.emplace_back(scratch->estimates[i], rows[i]);
+// How many of a walk's or a measure's best rows to keep: k when its distances are exact, else
+// the k * rerank that are re-ranked on the float vectors.
+template <class Query>
+size_t Keep(const GraphSearchOptions& o) {
+  return Query::kExact ? o.k : o.k * std::max<size_t>(1, o.rerank);
+}
+
+// The ranking distance of `row` by which it is offered: the walk's own when exact, else measured
+// again on the float vectors.
+template <class Query>
+float Rerank(const Segment& segment, const float* query, index::GraphMetric graph_metric,
+             uint32_t row, float measured) {
+  if constexpr (Query::kExact) {
+    return measured;
+  } else {
+    return index::RankingDistance(graph_metric, query, segment.Vector(row), segment.view().dim());
+  }
+}
+
+// Walks `segment`'s graph on `codes` and offers to `top` its best accepted rows (see Keep and
+// Rerank).
+template <class Codes>
+size_t WalkAndOffer(const Segment& segment, const Codes& codes, const float* query, Metric metric,
+                    const GraphSearchOptions& o, const index::AcceptFn* accept, TopK* top) {
+  using Query = typename Codes::Query;
+  const Query& prepared = QueryFor(codes, query, metric);
+  segment.graph()->Search(prepared, Keep<Query>(o), o.ef, accept, &scratch.walk, &scratch.found);
   const index::GraphMetric graph_metric = GraphMetricFor(metric);
-  const uint32_t dim = segment.view().dim();
+  for (const index::Neighbor& n : scratch.found) {
+    const float ranking = Rerank<Query>(segment, query, graph_metric, n.node, n.distance);
+    top->Push({UserDistance(metric, ranking), segment.Id(n.node), &segment, n.node});
+  }
+  return scratch.found.size();
+}
+
+// Measures `rows` on `codes`, then offers to `top` the accepted ones in order of measure: the
+// first Keep() of them, re-ranked on the float vectors when the measures are estimates.
+template <class Codes>
+void MeasureRows(const Segment& segment, const Codes& codes, std::span<const uint32_t> rows,
+                 const float* query, Metric metric, const GraphSearchOptions& o,
+                 const index::AcceptFn& accept, TopK* top) {
+  using Query = typename Codes::Query;
+  const Query& prepared = QueryFor(codes, query, metric);
+  scratch.estimates.resize(rows.size());
+  prepared.Distances(rows.data(), rows.size(), scratch.estimates.data());
+  auto& order = scratch.order;
+  order.clear();
+  for (size_t i = 0; i < rows.size(); ++i) order.emplace_back(scratch.estimates[i], rows[i]);
+  const index::GraphMetric graph_metric = GraphMetricFor(metric);
+  const size_t keep = Keep<Query>(o);
   size_t taken = 0;
   // Sorted a window at a time: most searches stop within the first few k * rerank rows.
   for (size_t begin = 0; begin < order.size() && taken < keep;) {
@@ -61,9 +88,7 @@ void MeasureAndOffer(const Segment& segment, std::span<const uint32_t> rows, con
       const uint32_t row = order[i].second;
       if (!accept(row)) continue;
       ++taken;
-      const float ranking =
-          estimated ? index::RankingDistance(graph_metric, query, segment.Vector(row), dim)
-                    : order[i].first;
+      const float ranking = Rerank<Query>(segment, query, graph_metric, row, order[i].first);
       top->Push({UserDistance(metric, ranking), segment.Id(row), &segment, row});
     }
     begin = end;
@@ -72,46 +97,23 @@ void MeasureAndOffer(const Segment& segment, std::span<const uint32_t> rows, con
 
 }  // namespace
 
+// The one dispatch on the kind of codes: once per query and segment, so that each kind's walk
+// is its own template instance and no distance is a virtual call.
 void SearchSegmentRows(const Segment& segment, std::span<const uint32_t> rows, const float* query,
                        Metric metric, const GraphSearchOptions& o, const index::AcceptFn& accept,
                        TopK* top) {
-  thread_local Scratch scratch;
-  const index::GraphMetric graph_metric = GraphMetricFor(metric);
-  const size_t rerank_keep = o.k * std::max<size_t>(1, o.rerank);
-  if (const index::Sq8Codes* codes = segment.sq8_codes(); codes != nullptr) {
-    scratch.sq8.Prepare(*codes, query, graph_metric);
-    MeasureAndOffer(segment, rows, index::Sq8Distance{&scratch.sq8}, true, query, metric,
-                    rerank_keep, accept, &scratch, top);
-    return;
-  }
-  if (const index::BinaryCodes* codes = segment.binary_codes(); codes != nullptr) {
-    scratch.binary.Prepare(*codes, query, graph_metric);
-    MeasureAndOffer(segment, rows, index::BinaryDistance{&scratch.binary}, true, query, metric,
-                    rerank_keep, accept, &scratch, top);
-    return;
-  }
-  const index::FloatDistance dist{segment.view().vectors(), query, segment.view().dim(),
-                                  graph_metric};
-  MeasureAndOffer(segment, rows, dist, false, query, metric, o.k, accept, &scratch, top);
+  std::visit(
+      [&](const auto& codes) { MeasureRows(segment, codes, rows, query, metric, o, accept, top); },
+      segment.codes());
 }
 
 size_t SearchSegmentGraph(const Segment& segment, const float* query, Metric metric,
                           const GraphSearchOptions& o, const index::AcceptFn* accept, TopK* top) {
-  thread_local Scratch scratch;
-  if (const index::Sq8Codes* codes = segment.sq8_codes(); codes != nullptr) {
-    return WalkCodesAndRerank(segment, *codes, &scratch.sq8, query, metric, accept, o, &scratch,
-                              top);
-  }
-  if (const index::BinaryCodes* codes = segment.binary_codes(); codes != nullptr) {
-    return WalkCodesAndRerank(segment, *codes, &scratch.binary, query, metric, accept, o, &scratch,
-                              top);
-  }
-  segment.graph()->Search(segment.view().vectors(), query, o.k, o.ef, accept, &scratch.walk,
-                          &scratch.found);
-  for (const index::Neighbor& n : scratch.found) {
-    top->Push({UserDistance(metric, n.distance), segment.Id(n.node), &segment, n.node});
-  }
-  return scratch.found.size();
+  return std::visit(
+      [&](const auto& codes) {
+        return WalkAndOffer(segment, codes, query, metric, o, accept, top);
+      },
+      segment.codes());
 }
 
 std::vector<std::vector<Candidate>> GraphSearch(const Snapshot& snapshot, const float* queries,

@@ -22,16 +22,14 @@ float UserDistance(Metric metric, float ranking_distance) {
 }
 
 Segment::Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view,
-                 std::string name, std::optional<index::HnswGraph> graph,
-                 std::optional<index::Sq8Codes> sq8, std::optional<index::BinaryCodes> binary,
+                 std::string name, std::optional<index::HnswGraph> graph, index::CodeSet codes,
                  std::shared_ptr<const filter::PayloadIndex> stored_payload)
     : file_(std::move(file)),
       view_(view),
       file_name_(std::move(name)),
       deleted_at_(new std::atomic<uint64_t>[view.rows()]),
       graph_(std::move(graph)),
-      sq8_(std::move(sq8)),
-      binary_(std::move(binary)),
+      codes_(std::move(codes)),
       stored_payload_(std::move(stored_payload)) {
   for (uint64_t i = 0; i < view.rows(); ++i) {
     deleted_at_[i].store(kNeverDeleted, std::memory_order_relaxed);
@@ -60,35 +58,20 @@ Result<std::shared_ptr<Segment>> Segment::Open(storage::Env* env, const std::str
                                                               GraphMetricFor(metric), path));
     graph.emplace(std::move(g));
   }
-  // The codes section holds one kind of codes, told apart by its magic.
-  std::optional<index::Sq8Codes> sq8;
-  std::optional<index::BinaryCodes> binary;
-  if (index::BinaryCodes::IsBinary(view.codes())) {
-    NEARSTORE_ASSIGN_OR_RETURN(
-        auto c, index::BinaryCodes::View(view.codes(), view.rows(), view.dim(), path));
-    binary.emplace(std::move(c));
-  } else if (!view.codes().empty()) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto c,
-                               index::Sq8Codes::View(view.codes(), view.rows(), view.dim(), path));
-    sq8.emplace(std::move(c));
-  }
+  NEARSTORE_ASSIGN_OR_RETURN(
+      auto codes, index::ViewCodes(view.codes(), view.vectors(), view.rows(), view.dim(), path));
   std::shared_ptr<const filter::PayloadIndex> payload;
   if (!view.payload().empty()) {
     NEARSTORE_ASSIGN_OR_RETURN(payload,
                                filter::PayloadIndex::View(view.payload(), view.rows(), file, path));
   }
-  if (sq8.has_value() || binary.has_value()) {
+  if (index::IsQuantized(codes)) {
     // Walks read the codes; the float vectors are read only to re-rank a few rows per query.
     file->AdviseRandomAccess(
         {reinterpret_cast<const char*>(view.vectors()), view.rows() * view.dim() * sizeof(float)});
   }
   return std::shared_ptr<Segment>(new Segment(std::move(file), view, file_name, std::move(graph),
-                                              std::move(sq8), std::move(binary),
-                                              std::move(payload)));
-}
-
-uint64_t Segment::code_bytes() const {
-  return (sq8_ ? sq8_->memory_bytes() : 0) + (binary_ ? binary_->memory_bytes() : 0);
+                                              std::move(codes), std::move(payload)));
 }
 
 }  // namespace nearstore::engine

@@ -10,6 +10,7 @@
 
 #include "engine/row_source.h"
 #include "filter/payload_index.h"
+#include "index/codes.h"
 #include "index/hnsw.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
@@ -34,12 +35,11 @@ class Segment final : public RowSource {
   // The HNSW graph over this segment's rows (every row is a node, dead ones included), or
   // nullptr when the segment was written without one.
   const index::HnswGraph* graph() const { return graph_ ? &*graph_ : nullptr; }
-  // The quantized codes of this segment's rows (for graph walks): at most one kind is present,
-  // each accessor nullptr when the segment has none of its kind.
-  const index::Sq8Codes* sq8_codes() const { return sq8_ ? &*sq8_ : nullptr; }
-  const index::BinaryCodes* binary_codes() const { return binary_ ? &*binary_ : nullptr; }
+  // The codes its graph walks measure on (index/codes.h): the kind stored in the file's codes
+  // section, or the float vectors themselves (FloatRows) when it has none.
+  const index::CodeSet& codes() const { return codes_; }
   // Bytes of the codes (0 without).
-  uint64_t code_bytes() const;
+  uint64_t code_bytes() const { return index::CodeBytes(codes_); }
 
   // The payload indexes stored in the file (those defined when it was written), or null.
   const std::shared_ptr<const filter::PayloadIndex>& stored_payload() const {
@@ -68,8 +68,7 @@ class Segment final : public RowSource {
 
  private:
   Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view, std::string name,
-          std::optional<index::HnswGraph> graph, std::optional<index::Sq8Codes> sq8,
-          std::optional<index::BinaryCodes> binary,
+          std::optional<index::HnswGraph> graph, index::CodeSet codes,
           std::shared_ptr<const filter::PayloadIndex> stored_payload);
 
   std::shared_ptr<storage::MappedFile> file_;
@@ -77,8 +76,7 @@ class Segment final : public RowSource {
   std::string file_name_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_at_;
   std::optional<index::HnswGraph> graph_;                       // views file_'s bytes
-  std::optional<index::Sq8Codes> sq8_;                          // likewise
-  std::optional<index::BinaryCodes> binary_;                    // likewise
+  index::CodeSet codes_;                                        // likewise
   std::shared_ptr<const filter::PayloadIndex> stored_payload_;  // likewise
   mutable std::atomic<std::shared_ptr<const filter::PayloadIndex>> payload_;
 };

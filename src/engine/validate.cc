@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "filter/filter.h"
+#include "index/codes.h"
 #include "index/hnsw.h"
 #include "storage/json_text.h"
 
@@ -153,8 +154,7 @@ Status ValidateIndexOptions(const IndexOptions& index) {
     return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
                                    ", got " + std::to_string(index.ef_search));
   }
-  if (index.quantization != Quantization::kNone && index.quantization != Quantization::kSq8 &&
-      index.quantization != Quantization::kBinary) {
+  if (static_cast<size_t>(index.quantization) >= index::kCodeKinds) {
     return Status::InvalidArgument("unknown quantization " +
                                    std::to_string(static_cast<uint32_t>(index.quantization)));
   }

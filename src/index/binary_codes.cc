@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "index/codes_header.h"
-#include "index/hnsw.h"
 #include "simd/distance.h"
 #include "storage/coding.h"
 
@@ -90,7 +89,7 @@ BinaryCodes BinaryCodes::Train(const float* vectors, uint64_t n, uint32_t dim) {
 
 uint64_t BinaryCodes::memory_bytes() const { return LayoutFor(n_, dim_).total - kHeaderBytes; }
 
-bool BinaryCodes::IsBinary(std::string_view bytes) {
+bool BinaryCodes::Holds(std::string_view bytes) {
   return bytes.size() >= 4 && storage::LoadU32(bytes.data()) == kMagic;
 }
 

@@ -27,14 +27,22 @@
 #include <string_view>
 #include <vector>
 
+#include "index/graph_metric.h"
+#include "index/query_distances.h"
 #include "nearstore/status.h"
+#include "nearstore/types.h"
 
 namespace nearstore::index {
 
-enum class GraphMetric : uint32_t;
+class BinaryQuery;
 
+// A kind of codes (codes.h).
 class BinaryCodes {
  public:
+  static constexpr std::string_view kName = "binary";
+  static constexpr uint32_t kDefaultRerank = kDefaultRerankBinary;
+  using Query = BinaryQuery;
+
   BinaryCodes() = default;
   BinaryCodes(BinaryCodes&&) noexcept = default;
   BinaryCodes& operator=(BinaryCodes&&) noexcept = default;
@@ -48,9 +56,8 @@ class BinaryCodes {
   // mean and every row's scalars finite, bit counts true. Corruption naming `path` otherwise.
   [[nodiscard]] static Result<BinaryCodes> View(std::string_view bytes, uint64_t n, uint32_t dim,
                                                 const std::string& path);
-  // Whether `bytes` start as binary codes do (a segment's codes section holds one kind or the
-  // other).
-  static bool IsBinary(std::string_view bytes);
+  // Whether `bytes` start as binary codes do (their magic).
+  static bool Holds(std::string_view bytes);
 
   uint64_t size() const { return n_; }
   uint32_t dim() const { return dim_; }
@@ -81,10 +88,15 @@ class BinaryCodes {
   std::vector<uint64_t> owned_records_;
 };
 
-// A query prepared for one set of codes; reused across searches (Prepare does not allocate
-// once its buffer has grown to the dimension).
+// A query prepared for one set of codes (QueryDistances, query_distances.h); reused across
+// searches (Prepare does not allocate once its buffer has grown to the dimension).
 class BinaryQuery {
  public:
+  static constexpr bool kExact = false;
+  // Rows ahead whose records are requested (query_distances.h, MeasureAhead): a record of
+  // 384-d is 64 bytes, like a row of SQ8 codes.
+  static constexpr size_t kPrefetchAhead = 10;
+
   void Prepare(const BinaryCodes& codes, const float* query, GraphMetric metric);
   // The estimated ranking distance (squared Euclidean, or minus the inner product) to `node`.
   // Inline: called for every node a walk visits.
@@ -101,6 +113,9 @@ class BinaryQuery {
   void Prefetch(uint32_t node) const {
     const char* p = reinterpret_cast<const char*>(codes_->record(node));
     for (uint32_t off = 0; off < record_bytes_; off += 64) __builtin_prefetch(p + off);
+  }
+  void Distances(const uint32_t* nodes, size_t count, float* out) const {
+    MeasureAhead(*this, nodes, count, kPrefetchAhead, out);
   }
 
  private:

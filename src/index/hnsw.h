@@ -26,21 +26,15 @@
 #include <string_view>
 #include <vector>
 
-#include "index/binary_codes.h"
-#include "index/sq8.h"
+#include "index/graph_metric.h"
+#include "index/hnsw_heaps.h"
+#include "index/query_distances.h"
 #include "index/visited_set.h"
 #include "nearstore/status.h"
-#include "simd/distance.h"
 
 namespace nearstore::index {
 
-enum class GraphMetric : uint32_t { kL2 = 0, kInnerProduct = 1 };
-
-// The ranking distance of two float vectors: squared Euclidean, or minus the inner product.
-inline float RankingDistance(GraphMetric metric, const float* a, const float* b, uint32_t dim) {
-  static const simd::KernelTable& kernels = simd::Kernels();
-  return metric == GraphMetric::kL2 ? kernels.l2sq(a, b, dim) : -kernels.dot(a, b, dim);
-}
+class Sq8Codes;
 
 struct HnswParams {
   // Links per node on the upper levels; level 0 keeps up to 2 * m (as the paper advises).
@@ -55,11 +49,6 @@ struct HnswParams {
 // Limits a graph must respect (checked by Build and by View).
 inline constexpr uint32_t kHnswMaxM = 256;
 inline constexpr uint32_t kHnswMaxLevel = 32;
-
-struct Neighbor {
-  float distance;  // ranking distance
-  uint32_t node;
-};
 
 // A node a search may return. Nodes refused still route the search (a deleted point keeps the
 // graph connected until compaction rebuilds it). Called from the searching thread only.
@@ -101,15 +90,15 @@ class HnswGraph {
   [[nodiscard]] static Result<HnswGraph> View(std::string_view bytes, uint64_t n, uint32_t dim,
                                               GraphMetric metric, const std::string& path);
 
-  // The (up to) k nearest accepted nodes to `query`, closest first (ties by node id), exploring
-  // with a candidate list of max(ef, k). `vectors` are the rows the graph was built on.
+  // The (up to) k nearest accepted nodes, closest first (ties by node id), by the distances of
+  // `query` (a query prepared for codes of the graph's rows, with this graph's metric; see
+  // codes.h), exploring with a candidate list of max(ef, k). `out` holds the walk's distances
+  // (estimates, for quantized codes). Defined in hnsw_walk.h, instantiated where it is called.
+  template <QueryDistances Q>
+  void Search(const Q& query, size_t k, size_t ef, const AcceptFn* accept, SearchScratch* scratch,
+              std::vector<Neighbor>* out) const;
+  // The walk on the float rows the graph was built on (`vectors`), for `query`.
   void Search(const float* vectors, const float* query, size_t k, size_t ef, const AcceptFn* accept,
-              SearchScratch* scratch, std::vector<Neighbor>* out) const;
-  // The same walk measuring estimated distances on quantized codes of the graph's rows (`query`
-  // prepared for `codes`, with this graph's metric); `out` holds those estimates.
-  void Search(const Sq8Query& query, size_t k, size_t ef, const AcceptFn* accept,
-              SearchScratch* scratch, std::vector<Neighbor>* out) const;
-  void Search(const BinaryQuery& query, size_t k, size_t ef, const AcceptFn* accept,
               SearchScratch* scratch, std::vector<Neighbor>* out) const;
 
   uint64_t size() const { return n_; }
@@ -136,16 +125,11 @@ class HnswGraph {
     const char* p = reinterpret_cast<const char*>(Slot(node, 0));
     for (uint32_t off = 0; off < (m0_ + 1) * 4; off += 64) __builtin_prefetch(p + off);
   }
-  // The walk, for a `Dist` that gives the query's distance to a node (`dist(node)`) and
-  // prefetches a node's data (`dist.Prefetch(node)`); defined in hnsw.cc.
-  template <class Dist>
-  void SearchWith(const Dist& dist, size_t k, size_t ef, const AcceptFn* accept,
-                  SearchScratch* scratch, std::vector<Neighbor>* out) const;
   // Greedy descent through one upper level: the closest node reachable from `from`.
-  template <class Dist>
-  uint32_t Greedy(const Dist& dist, uint32_t from, float* from_distance, uint32_t level) const;
-  template <class Dist>
-  void SearchLevel0(const Dist& dist, uint32_t entry, float entry_distance, size_t ef,
+  template <QueryDistances Q>
+  uint32_t Greedy(const Q& dist, uint32_t from, float* from_distance, uint32_t level) const;
+  template <QueryDistances Q>
+  void SearchLevel0(const Q& dist, uint32_t entry, float entry_distance, size_t ef,
                     const AcceptFn* accept, SearchScratch* scratch) const;
 
   uint64_t n_ = 0;
@@ -169,3 +153,5 @@ class HnswGraph {
 };
 
 }  // namespace nearstore::index
+
+#include "index/hnsw_walk.h"  // IWYU pragma: export (the Search template)

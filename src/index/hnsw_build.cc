@@ -12,8 +12,9 @@
 #include <mutex>
 #include <thread>
 
+#include "index/float_rows.h"
 #include "index/hnsw.h"
-#include "index/hnsw_internal.h"
+#include "index/sq8.h"
 
 namespace nearstore::index {
 
@@ -49,7 +50,7 @@ class HnswBuilder {
         locks_(new std::mutex[kLockStripes]) {}
 
   // `query` is scratch for the node's quantized form (used when building with codes).
-  void Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query);
+  void Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query, FloatQuery* exact);
 
  private:
   const float* Vec(uint32_t node) const { return vectors_ + static_cast<uint64_t>(node) * g_.dim_; }
@@ -68,10 +69,10 @@ class HnswBuilder {
   }
   uint32_t GreedyDescent(uint32_t node, uint32_t from, float* distance, uint32_t level);
   // The ef_construction nearest to `node` on `level` found from `entry`, nearest first, with
-  // exact distances. `dist` (FloatDistance or Sq8Distance, hnsw_internal.h) is the distance
-  // the search ranks by: exact, or estimated on codes.
-  template <class Dist>
-  void SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, uint32_t level,
+  // exact distances. `dist` (FloatQuery or Sq8Query) is the distance the search ranks by:
+  // exact, or estimated on codes.
+  template <QueryDistances Q>
+  void SearchLevel(uint32_t node, const Q& dist, uint32_t entry, uint32_t level,
                    SearchScratch* scratch, std::vector<Neighbor>* out);
   // Algorithm 4 (without extending candidates or keeping pruned ones): keep a candidate only if
   // it is nearer to the base than to every candidate already kept, so links point in diverse
@@ -107,8 +108,8 @@ uint32_t HnswBuilder::GreedyDescent(uint32_t node, uint32_t from, float* distanc
   return best;
 }
 
-template <class Dist>
-void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, uint32_t level,
+template <QueryDistances Q>
+void HnswBuilder::SearchLevel(uint32_t node, const Q& dist, uint32_t entry, uint32_t level,
                               SearchScratch* scratch, std::vector<Neighbor>* out) {
   thread_local std::vector<uint32_t> links;
   auto& visited = scratch->visited;
@@ -119,7 +120,7 @@ void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, u
   best.clear();
   visited.Insert(entry);
   visited.Insert(node);  // never link a node to itself
-  const float entry_distance = dist(entry);
+  const float entry_distance = dist.Distance(entry);
   PushFrontier(&frontier, {entry_distance, entry});
   PushBest(&best, {entry_distance, entry}, ef_construction_);
   while (!frontier.empty()) {
@@ -134,7 +135,7 @@ void HnswBuilder::SearchLevel(uint32_t node, const Dist& dist, uint32_t entry, u
     }
     auto& distances = scratch->distances;
     if (distances.size() < fresh) distances.resize(fresh);
-    dist.Many(links.data(), fresh, distances.data());
+    dist.Distances(links.data(), fresh, distances.data());
     for (size_t i = 0; i < fresh; ++i) {
       const uint32_t next = links[i];
       const float d = distances[i];
@@ -190,7 +191,8 @@ void HnswBuilder::Link(uint32_t from, uint32_t to, float distance, uint32_t leve
   for (size_t i = 0; i < kept.size(); ++i) slot[i + 1] = kept[i].node;
 }
 
-void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query) {
+void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query,
+                         FloatQuery* exact) {
   thread_local std::vector<Neighbor> found;
   thread_local std::vector<std::vector<Neighbor>> chosen;  // per level
   const uint32_t level = g_.levels_[node];
@@ -207,13 +209,16 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query)
   // there that the first phase would overwrite (which would leave that node unreachable).
   const uint32_t linked_levels = std::min(level, top_level) + 1;
   if (chosen.size() < linked_levels) chosen.resize(linked_levels);
-  if (codes_ != nullptr) query->Prepare(*codes_, Vec(node), g_.metric_);
+  if (codes_ != nullptr) {
+    query->Prepare(*codes_, Vec(node), g_.metric_);
+  } else {
+    exact->Prepare(FloatRows(vectors_, g_.dim_), Vec(node), g_.metric_);
+  }
   for (uint32_t l = linked_levels; l-- > 0;) {
     if (codes_ != nullptr) {
-      SearchLevel(node, Sq8Distance{query}, entry, l, scratch, &found);
+      SearchLevel(node, *query, entry, l, scratch, &found);
     } else {
-      SearchLevel(node, FloatDistance{vectors_, Vec(node), g_.dim_, g_.metric_}, entry, l, scratch,
-                  &found);
+      SearchLevel(node, *exact, entry, l, scratch, &found);
     }
     SelectNeighbors(found, g_.m_, &chosen[l]);
     {
@@ -283,8 +288,9 @@ Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t di
   auto work = [&] {
     SearchScratch scratch;
     Sq8Query query;
+    FloatQuery exact;
     for (uint64_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      builder.Insert(static_cast<uint32_t>(i), &scratch, &query);
+      builder.Insert(static_cast<uint32_t>(i), &scratch, &query, &exact);
     }
   };
   const int extra = static_cast<int>(std::min<uint64_t>(std::max(threads, 1) - 1, n));

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "index/codes_header.h"
-#include "index/hnsw.h"
 #include "simd/distance.h"
 #include "storage/coding.h"
 
@@ -78,6 +77,10 @@ Sq8Codes Sq8Codes::Train(const float* vectors, uint64_t n, uint32_t dim) {
   return c;
 }
 
+bool Sq8Codes::Holds(std::string_view bytes) {
+  return bytes.size() >= 4 && storage::LoadU32(bytes.data()) == kMagic;
+}
+
 uint64_t Sq8Codes::memory_bytes() const { return LayoutFor(n_, dim_).total - kHeaderBytes; }
 
 std::string Sq8Codes::Encode() const {
@@ -120,7 +123,7 @@ Result<Sq8Codes> Sq8Codes::View(std::string_view bytes, uint64_t n, uint32_t dim
   return c;
 }
 
-void Sq8Query::DistanceMany(const uint32_t* nodes, size_t count, float* out) const {
+void Sq8Query::Distances(const uint32_t* nodes, size_t count, float* out) const {
   if (dots_.size() < count) dots_.resize(count);
   dot_rows_(codes_->codes(0), dim_, nodes, count, weights_.data(), dim_, dots_.data());
   for (size_t i = 0; i < count; ++i) {

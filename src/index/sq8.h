@@ -20,14 +20,21 @@
 #include <string_view>
 #include <vector>
 
+#include "index/graph_metric.h"
 #include "nearstore/status.h"
+#include "nearstore/types.h"
 
 namespace nearstore::index {
 
-enum class GraphMetric : uint32_t;
+class Sq8Query;
 
+// A kind of codes (codes.h).
 class Sq8Codes {
  public:
+  static constexpr std::string_view kName = "sq8";
+  static constexpr uint32_t kDefaultRerank = kDefaultRerankSq8;
+  using Query = Sq8Query;
+
   Sq8Codes() = default;
   Sq8Codes(Sq8Codes&&) noexcept = default;
   Sq8Codes& operator=(Sq8Codes&&) noexcept = default;
@@ -41,6 +48,8 @@ class Sq8Codes {
   // ranges and norms finite. Corruption naming `path` otherwise.
   [[nodiscard]] static Result<Sq8Codes> View(std::string_view bytes, uint64_t n, uint32_t dim,
                                              const std::string& path);
+  // Whether `bytes` start as SQ8 codes do (their magic).
+  static bool Holds(std::string_view bytes);
 
   uint64_t size() const { return n_; }
   uint32_t dim() const { return dim_; }
@@ -62,10 +71,12 @@ class Sq8Codes {
   std::vector<uint8_t> owned_codes_;
 };
 
-// A query prepared for one set of codes; reused across searches (Prepare does not allocate
-// once its buffer has grown to the dimension).
+// A query prepared for one set of codes (QueryDistances, query_distances.h); reused across
+// searches (Prepare does not allocate once its buffer has grown to the dimension).
 class Sq8Query {
  public:
+  static constexpr bool kExact = false;
+
   void Prepare(const Sq8Codes& codes, const float* query, GraphMetric metric);
   // The estimated ranking distance (squared Euclidean, or minus the inner product) to `node`.
   // Inline: called for every node a walk visits.
@@ -76,7 +87,7 @@ class Sq8Query {
   }
   // Distance() of each of `count` nodes, into out[0..count): one kernel call, which requests
   // the rows' codes several rows ahead of measuring them.
-  void DistanceMany(const uint32_t* nodes, size_t count, float* out) const;
+  void Distances(const uint32_t* nodes, size_t count, float* out) const;
   // Asks for every cache line of the node's codes ahead of use (a hint: never faults).
   void Prefetch(uint32_t node) const {
     const char* p = reinterpret_cast<const char*>(codes_->codes(node));
@@ -94,7 +105,7 @@ class Sq8Query {
   int32_t (*dot_)(const uint8_t*, const int8_t*, size_t) = nullptr;
   void (*dot_rows_)(const uint8_t*, size_t, const uint32_t*, size_t, const int8_t*, size_t,
                     int32_t*) = nullptr;
-  mutable std::vector<int32_t> dots_;  // DistanceMany's products (grows, then reused)
+  mutable std::vector<int32_t> dots_;  // Distances' products (grows, then reused)
 };
 
 }  // namespace nearstore::index

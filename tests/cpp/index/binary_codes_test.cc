@@ -145,7 +145,7 @@ TEST(BinaryCodesFormatTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   const auto base = Clustered(300, dim, false, 9);
   const BinaryCodes codes = BinaryCodes::Train(base.data(), 300, dim);
   const std::string bytes = codes.Encode();
-  EXPECT_TRUE(BinaryCodes::IsBinary(bytes));
+  EXPECT_TRUE(BinaryCodes::Holds(bytes));
   const Aligned aligned(bytes);
   const std::string_view view = aligned.view();
   auto viewed = BinaryCodes::View(view, 300, dim, "seg");
@@ -183,7 +183,7 @@ TEST(BinaryCodesFormatTest, EncodedCodesViewIdenticallyAndDamageIsRefused) {
   damaged(
       records + 32 * 4 + 24, [](char* p) { *reinterpret_cast<uint64_t*>(p) |= 1u << 6; },
       "bit past the dimension");
-  EXPECT_FALSE(BinaryCodes::IsBinary(std::string(8, '\0')));
+  EXPECT_FALSE(BinaryCodes::Holds(std::string(8, '\0')));
 }
 
 TEST(BinaryCodesFormatTest, RowsAtTheMeanAndEmptySetsWork) {

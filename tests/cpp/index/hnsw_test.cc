@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/damaged_bytes.h"
+#include "index/sq8.h"
 
 namespace nearstore::index {
 namespace {
