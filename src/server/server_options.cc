@@ -31,8 +31,15 @@ Status ReadNumber(const json& doc, const char* key, uint64_t lo, uint64_t hi,
   return Status::Ok();
 }
 
+// Every key setting fails closed: a wrong type, an unknown field or access kind, a key without
+// "key", an empty list of keys or of collections is refused, never read as "no limit".
 Status ReadApiKeys(const json& keys, const std::string& path, std::vector<ApiKey>* out) {
   if (!keys.is_array()) return Bad(path, "\"api_keys\" must be a list of objects");
+  if (keys.empty()) {
+    return Bad(path,
+               "\"api_keys\" is empty, which would leave every route open: leave it out to "
+               "serve without keys, or list at least one key");
+  }
   out->clear();
   for (size_t i = 0; i < keys.size(); ++i) {
     const json& k = keys[i];
@@ -46,6 +53,12 @@ Status ReadApiKeys(const json& keys, const std::string& path, std::vector<ApiKey
                  (value == "read-write" || value == "read-only")) {
         key.access = value == "read-only" ? Access::kReadOnly : Access::kReadWrite;
       } else if (name == "collections" && value.is_array()) {
+        // In ApiKey an empty list means every collection; here it can only be a mistake.
+        if (value.empty()) {
+          return Bad(path, where +
+                               ".collections is empty, which would grant no collection: leave "
+                               "it out for every collection, or name the collections");
+        }
         for (const auto& c : value) {
           if (!c.is_string()) return Bad(path, where + ".collections must hold names");
           key.collections.push_back(c.get<std::string>());
@@ -56,9 +69,49 @@ Status ReadApiKeys(const json& keys, const std::string& path, std::vector<ApiKey
                              "\"read-only\", \"collections\": list of names)");
       }
     }
+    if (!k.contains("key")) return Bad(path, where + " has no \"key\"");
     out->push_back(std::move(key));
   }
   return Status::Ok();
+}
+
+// The first member name given twice in one object of `text` ("" when none). A JSON parser
+// keeps the last of them, so {"access": "read-only", "access": "read-write"} would silently
+// read as read-write. `text` was parsed already (its depth checked): this walk is safe.
+std::string DuplicateKey(const std::string& text) {
+  std::vector<std::set<std::string>> open;  // the names seen in each object open
+  std::string duplicate;
+  const json ignored = json::parse(
+      text,
+      [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) {
+          open.emplace_back();
+        } else if (event == json::parse_event_t::object_end) {
+          open.pop_back();
+        } else if (event == json::parse_event_t::key && duplicate.empty() &&
+                   !open.back().insert(parsed.get<std::string>()).second) {
+          duplicate = parsed.get<std::string>();
+        }
+        return true;
+      },
+      /*allow_exceptions=*/false);
+  return duplicate;
+}
+
+// Why `key` can never be presented in a header, or "" when it can: headers carry printable
+// ASCII, and lose spaces at either end.
+std::string UnpresentableKey(const std::string& key) {
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte > 0x7e) {
+      return "holds a control character or a byte outside printable ASCII, which an HTTP "
+             "header cannot carry";
+    }
+  }
+  if (!key.empty() && (key.front() == ' ' || key.back() == ' ')) {
+    return "begins or ends with a space, which an HTTP header drops";
+  }
+  return "";
 }
 
 }  // namespace
@@ -72,6 +125,9 @@ Status LoadConfigFile(const std::string& path, ServerOptions* o) {
   if (!parsed.ok()) return Bad(path, parsed.status().message());
   const json& doc = *parsed;
   if (!doc.is_object()) return Bad(path, "expected a JSON object of settings");
+  if (const std::string twice = DuplicateKey(text.str()); !twice.empty()) {
+    return Bad(path, "\"" + twice + "\" is given twice in one object");
+  }
   static const std::set<std::string> kKnown = {"address",
                                                "port",
                                                "io_threads",
@@ -141,11 +197,19 @@ Status ValidateOptions(const ServerOptions& o) {
                                    std::to_string(o.max_response_bytes));
   }
   std::set<std::string> seen;
-  for (const auto& k : o.api_keys) {
+  for (size_t i = 0; i < o.api_keys.size(); ++i) {
+    const ApiKey& k = o.api_keys[i];
+    // Named by place, never shown: the message may end up in a log.
+    const std::string which = "API key #" + std::to_string(i + 1) + " (of those configured)";
     if (k.key.size() < 16) {
-      return Status::InvalidArgument("an API key must be at least 16 characters long");
+      return Status::InvalidArgument(which +
+                                     " is too short: an API key must be at least 16 "
+                                     "characters long");
     }
-    if (!seen.insert(k.key).second) return Status::InvalidArgument("an API key is listed twice");
+    if (const std::string why = UnpresentableKey(k.key); !why.empty()) {
+      return Status::InvalidArgument(which + " " + why + ": no request could present it");
+    }
+    if (!seen.insert(k.key).second) return Status::InvalidArgument(which + " is listed twice");
     for (const auto& c : k.collections) {
       if (Status s = engine::ValidateCollectionName(c); !s.ok()) {
         return Status::InvalidArgument("an API key names a bad collection: " + s.message());

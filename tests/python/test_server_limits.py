@@ -1,5 +1,5 @@
 """`nearstore serve`'s defences end to end, each on a server of its own: answers bounded by
-max_response_bytes."""
+max_response_bytes, API key settings that fail closed."""
 
 from __future__ import annotations
 
@@ -40,3 +40,25 @@ def test_large_answers_to_small_requests_are_refused(small_answers: ServerProces
                            match=r"400 queries of k 1000 would take more than 200000 bytes"):
             many.search_batch(queries, k=1000)
         assert [len(r) for r in many.search_batch(queries[:3], k=5)] == [5, 5, 5]
+
+
+@pytest.mark.parametrize(("args", "config", "why"), [
+    # An empty list of collections used to give full read-write access to every collection.
+    ((), '{"api_keys": [{"key": "limited-0123456789abcdef", "collections": []}]}',
+     "collections is empty, which would grant no collection"),
+    ((), '{"api_keys": []}', '"api_keys" is empty'),
+    # JSON parsers keep the last of two members of one name: this read as read-write.
+    ((), '{"api_keys": [{"key": "a-long-key-0123456789", "access": "read-only", '
+         '"access": "read-write"}]}', '"access" is given twice'),
+    (("--api-key", " " * 16), None, "begins or ends with a space"),
+    (("--read-only-key", "a-long-key-0123456789\t"), None, "control character"),
+])
+def test_key_settings_that_would_fail_open_are_refused_at_start(
+        tmp_path: Path, args: tuple[str, ...], config: str | None, why: str) -> None:
+    if config is not None:
+        (tmp_path / "keys.json").write_text(config)
+        args = ("--config", str(tmp_path / "keys.json"))
+    with pytest.raises(RuntimeError, match="server did not start") as failure:
+        ServerProcess(tmp_path / "db", *args)
+    assert why in str(failure.value), failure.value
+    assert "0123456789" not in str(failure.value).split("log:", 1)[1]  # the key is not shown

@@ -500,6 +500,54 @@ TEST(ValidateOptionsTest, ChecksKeysAndThreads) {
   EXPECT_TRUE(ValidateOptions(o).ok());
 }
 
+// Key settings fail closed: what would grant everything or nothing by mistake is refused at
+// start, naming what was wrong.
+TEST(LoadConfigFileTest, RefusesKeySettingsThatWouldFailOpen) {
+  // An empty list of collections used to mean every collection, with read-write access.
+  EXPECT_THAT(
+      ConfigError(R"({"api_keys": [{"key": "a-long-random-key-1234", "collections": []}]})"),
+      HasSubstr("api_keys[0].collections is empty, which would grant no collection"));
+  // An empty list of keys leaves every route open: refused rather than taken as configured.
+  EXPECT_THAT(ConfigError(R"({"api_keys": []})"), HasSubstr("\"api_keys\" is empty"));
+  EXPECT_THAT(ConfigError(R"({"api_keys": [{"access": "read-only"}]})"),
+              HasSubstr("api_keys[0] has no \"key\""));
+  EXPECT_THAT(ConfigError(R"({"api_keys": [{"key": null}]})"), HasSubstr("\"key\""));
+  EXPECT_THAT(ConfigError(R"({"api_keys": [{"key": "a-long-random-key-1234", "access": 1}]})"),
+              HasSubstr("\"access\""));
+  EXPECT_THAT(
+      ConfigError(R"({"api_keys": [{"key": "a-long-random-key-1234", "access": "READ-ONLY"}]})"),
+      HasSubstr("\"access\""));
+  // A JSON parser keeps the last of two members of one name: refused, not read as the last.
+  EXPECT_THAT(ConfigError(R"({"api_keys": [{"key": "a-long-random-key-1234",
+                                            "access": "read-only", "access": "read-write"}]})"),
+              HasSubstr("\"access\" is given twice in one object"));
+  EXPECT_THAT(ConfigError(R"({"port": 1, "port": 2})"), HasSubstr("\"port\" is given twice"));
+  EXPECT_THAT(ConfigError(R"({"api_keys": [{"key": "a-long-random-key-1234"},
+                                           {"key": "another-long-key-12345"}]})"),
+              "");  // the same names in two objects are no repeat
+}
+
+// A key a request can never present (an HTTP header drops spaces at its ends and cannot carry
+// control characters) is refused at start, saying why, and not shown.
+TEST(ValidateOptionsTest, RefusesKeysAHeaderCannotCarry) {
+  for (const std::string& key : std::vector<std::string>{
+           std::string(16, ' '), " leading-space-0123456789", "trailing-space-0123456789 ",
+           "tab\tinside-0123456789", std::string("nul\0inside-0123456789", 22),
+           "line\r\nbreak-0123456789", "delete\x7f-0123456789", "caf\xc3\xa9-key-0123456789"}) {
+    ServerOptions o;
+    o.api_keys = {ApiKey{"a-good-key-0123456789", Access::kReadWrite, {}},
+                  ApiKey{key, Access::kReadOnly, {}}};
+    const Status s = ValidateOptions(o);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << key << "'";
+    EXPECT_THAT(s.message(), HasSubstr("API key #2")) << "'" << key << "'";
+    EXPECT_THAT(s.message(), HasSubstr("no request could present it")) << "'" << key << "'";
+    EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("0123456789")));
+  }
+  ServerOptions o;
+  o.api_keys = {ApiKey{"a key with inner spaces 01", Access::kReadWrite, {}}};
+  EXPECT_TRUE(ValidateOptions(o).ok());
+}
+
 // The collections a key is limited to must be valid names.
 TEST(ValidateOptionsTest, ChecksTheCollectionNamesOfKeys) {
   for (const char* bad : {"..", "a/b", ""}) {
