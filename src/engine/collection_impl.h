@@ -143,7 +143,16 @@ class CollectionImpl final : public Collection,
   bool ActiveIsFull() const;
   // Applies one logged op to the memtable and index and publishes its sequence number.
   void ApplyOp(const WriteOp& op, std::vector<bool>* existed);
-  void ReplaceSource(const RowSource* old_source, const std::shared_ptr<RowSource>& replacement);
+  // Makes a new, empty memtable (room for at least `min_rows` rows) the active one, added
+  // to the version after the others. REQUIRES: the caller is the leader (or recovery).
+  void StartMemtable(size_t min_rows);
+  // The one way a new Version is published: the current one's sources without `removed`, and
+  // `added` in the place of the first of them (after the others when none is removed). Readers
+  // holding the old version keep it. PublishVersionLocked REQUIRES state_mu_ held exclusively.
+  void PublishVersion(const std::vector<const RowSource*>& removed,
+                      std::shared_ptr<RowSource> added);
+  void PublishVersionLocked(const std::vector<const RowSource*>& removed,
+                            std::shared_ptr<RowSource> added);
 
   // --- read path (collection_read.cc)
   Snapshot TakeSnapshot() const;
@@ -166,6 +175,18 @@ class CollectionImpl final : public Collection,
     std::string graph, codes;
   };
   Result<IndexSections> BuildIndex(const float* vectors, uint64_t rows) const;
+  // A segment file written by seal or compaction, opened and indexed.
+  struct NewSegment {
+    std::shared_ptr<Segment> segment;
+    storage::SegmentEntry entry;  // its MANIFEST entry (storage::DescribeSegment)
+    // payload_mu_, held from indexing until the caller has swapped the segment into the
+    // version, so that every segment of a version has every payload index.
+    std::unique_lock<std::mutex> payload_lock;
+  };
+  // The one sequence from rows to a searchable segment, for seal and compaction: builds the
+  // index sections of `columns` (graph and codes of its vectors, payload indexes of its
+  // metadata), writes them as a new segment file, opens it and sets its payload indexes.
+  Result<NewSegment> WriteSegment(storage::SegmentColumns columns);
 
   // --- payload indexes (collection_payload.cc)
   // The payload index section of a segment file of rows with `metadata`, for the indexed

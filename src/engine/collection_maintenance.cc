@@ -21,9 +21,8 @@ struct ColumnBuilder {
     ids.push_back(s.Id(row));
     metadata.push_back(s.Metadata(row));
   }
-  // The index sections are borrowed like the rest.
-  storage::SegmentColumns Columns(Metric metric, std::string_view graph, std::string_view codes,
-                                  std::string_view payload) const {
+  // Without index sections (WriteSegment builds them).
+  storage::SegmentColumns Columns(Metric metric) const {
     storage::SegmentColumns c;
     c.dim = dim;
     c.metric = static_cast<uint32_t>(metric);
@@ -33,9 +32,6 @@ struct ColumnBuilder {
     c.metadata = metadata;
     c.tombstone_seqs = tombstone_seqs;
     c.tombstone_ids = tombstone_ids;
-    c.graph = graph;
-    c.codes = codes;
-    c.payload = payload;
     return c;
   }
   uint32_t dim;
@@ -121,6 +117,29 @@ Status CollectionImpl::WriteSegmentFile(const std::string& file_name,
   return Status::Ok();
 }
 
+Result<CollectionImpl::NewSegment> CollectionImpl::WriteSegment(storage::SegmentColumns columns) {
+  const uint64_t rows = columns.seqs.size();
+  // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
+  NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections,
+                             BuildIndex(columns.vectors.data(), rows));
+  NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section,
+                             EncodePayloadSection(columns.metadata));
+  columns.graph = sections.graph;
+  columns.codes = sections.codes;
+  columns.payload = payload_section;
+  const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
+  uint64_t size_bytes = 0;
+  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, columns, &size_bytes));
+  NewSegment out;
+  NEARSTORE_ASSIGN_OR_RETURN(out.segment,
+                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
+  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
+  out.payload_lock = std::unique_lock(payload_mu_);
+  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*out.segment));
+  out.entry = storage::DescribeSegment(file_name, out.segment->view(), size_bytes);
+  return out;
+}
+
 Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* vectors,
                                                                  uint64_t rows) const {
   IndexSections out;
@@ -150,24 +169,11 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
     b.tombstone_ids.push_back(id);
     b.tombstone_seqs.push_back(seq);
   }
-  // Dead rows get nodes too (the graph covers every row of the segment): they route searches.
-  NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections, BuildIndex(b.vectors.data(), rows));
-  NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
-  const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
-  uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
-      file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));
-  NEARSTORE_ASSIGN_OR_RETURN(auto segment,
-                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
-  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
-  std::unique_lock payload(payload_mu_);
-  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*segment));
-
-  const storage::SegmentEntry entry =
-      storage::DescribeSegment(file_name, segment->view(), size_bytes);
+  NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
+  const std::shared_ptr<Segment>& segment = made.segment;
   const uint64_t next_file = next_file_.load();
   NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
-    c.segments.push_back(entry);
+    c.segments.push_back(made.entry);
     c.min_wal = std::max(c.min_wal, frozen.delete_wal_below);
     c.last_sealed_seq = std::max(c.last_sealed_seq, frozen.max_seq);
     c.next_file = next_file;
@@ -184,13 +190,9 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
         it->second.source = segment.get();
       }
     }
-    auto v = std::make_shared<Version>(*version_);
-    for (auto& s : v->sources) {
-      if (s.get() == &mem) s = segment;
-    }
-    version_ = std::move(v);
+    PublishVersionLocked({&mem}, segment);
   }
-  payload.unlock();
+  made.payload_lock.unlock();
 
   // The log files the segment replaces are no longer needed.
   auto names = ctx_.env->ListDir(ctx_.dir);
@@ -243,22 +245,11 @@ Status CollectionImpl::CompactNow() {
       origin.push_back({seg.get(), r});
     }
   }
-  NEARSTORE_ASSIGN_OR_RETURN(const IndexSections sections,
-                             BuildIndex(b.vectors.data(), origin.size()));
-  NEARSTORE_ASSIGN_OR_RETURN(const std::string payload_section, EncodePayloadSection(b.metadata));
-  const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
-  uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(
-      file_name, b.Columns(metric_, sections.graph, sections.codes, payload_section), &size_bytes));
-  NEARSTORE_ASSIGN_OR_RETURN(auto output,
-                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
-  std::unique_lock payload(payload_mu_);  // as in SealOne
-  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*output));
-  // The rows it keeps, not its inputs' range (storage/segment_entry.h).
-  const storage::SegmentEntry entry =
-      storage::DescribeSegment(file_name, output->view(), size_bytes);
+  NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
+  const std::shared_ptr<Segment>& output = made.segment;
   NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
-    std::vector<storage::SegmentEntry> kept{entry};
+    // Its entry holds the rows it keeps, not its inputs' range (storage/segment_entry.h).
+    std::vector<storage::SegmentEntry> kept{made.entry};
     for (const auto& s : c.segments) {
       bool compacted = false;
       for (const auto& in : inputs) compacted |= in->file_name() == s.file;
@@ -277,16 +268,13 @@ Status CollectionImpl::CompactNow() {
         it->second = {output.get(), r};
       }
     }
-    auto v = std::make_shared<Version>();
-    v->sources.push_back(output);
-    for (const auto& s : version_->sources) {
-      bool compacted = false;
-      for (const auto& in : inputs) compacted |= in.get() == s.get();
-      if (!compacted) v->sources.push_back(s);
-    }
-    version_ = std::move(v);
+    // In the place of the inputs, which are the oldest sources (segments come before
+    // memtables, and seals run on this thread only).
+    std::vector<const RowSource*> removed;
+    for (const auto& in : inputs) removed.push_back(in.get());
+    PublishVersionLocked(removed, output);
   }
-  payload.unlock();
+  made.payload_lock.unlock();
   for (const auto& in : inputs) {
     (void)ctx_.env->RemoveFile(
         storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid

@@ -234,11 +234,7 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
   }
   if (!active_->empty()) {
     Freeze(wal_number_);
-    auto fresh = NewMemtable(0);
-    auto v = std::make_shared<Version>(*version_);
-    v->sources.push_back(fresh);
-    version_ = std::move(v);
-    active_ = std::move(fresh);
+    StartMemtable(0);
   }
   size_t pending;
   {

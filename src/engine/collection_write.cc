@@ -1,5 +1,7 @@
 // The write path of CollectionImpl: validation, the group-commit queue, memtable rotation and
 // applying ops. See collection_impl.h for the overall protocol.
+#include <algorithm>
+
 #include "engine/collection_impl.h"
 #include "engine/filtered_search.h"
 #include "engine/validate.h"
@@ -266,21 +268,14 @@ Status CollectionImpl::EnsureRoom(size_t rows, bool replaying, uint64_t replay_f
   if (active_->empty()) {
     // An empty memtable too small for one big batch: swap in a bigger one.
     auto bigger = NewMemtable(rows);
-    ReplaceSource(active_.get(), bigger);
+    PublishVersion({active_.get()}, bigger);
     active_ = std::move(bigger);
     return Status::Ok();
   }
   if (replaying) {
     // Log files before the one being replayed are wholly in this or earlier memtables.
     Freeze(replay_file);
-    auto fresh = NewMemtable(rows);
-    {
-      std::unique_lock state(state_mu_);
-      auto v = std::make_shared<Version>(*version_);
-      v->sources.push_back(fresh);
-      version_ = std::move(v);
-    }
-    active_ = std::move(fresh);
+    StartMemtable(rows);
     return Status::Ok();
   }
   NEARSTORE_RETURN_IF_ERROR(RotateLog());
@@ -300,14 +295,7 @@ Status CollectionImpl::RotateLog() {
   wal_ = std::move(wal);
   wal_number_ = number;
   Freeze(number);
-  auto fresh = NewMemtable(0);
-  {
-    std::unique_lock state(state_mu_);
-    auto v = std::make_shared<Version>(*version_);
-    v->sources.push_back(fresh);
-    version_ = std::move(v);
-  }
-  active_ = std::move(fresh);
+  StartMemtable(0);
   ScheduleSeal();
   return Status::Ok();
 }
@@ -318,13 +306,30 @@ void CollectionImpl::Freeze(uint64_t delete_wal_below) {
   ++frozen_total_;
 }
 
-void CollectionImpl::ReplaceSource(const RowSource* old_source,
-                                   const std::shared_ptr<RowSource>& replacement) {
+void CollectionImpl::StartMemtable(size_t min_rows) {
+  auto fresh = NewMemtable(min_rows);
+  PublishVersion({}, fresh);
+  active_ = std::move(fresh);
+}
+
+void CollectionImpl::PublishVersion(const std::vector<const RowSource*>& removed,
+                                    std::shared_ptr<RowSource> added) {
   std::unique_lock state(state_mu_);
-  auto v = std::make_shared<Version>(*version_);
-  for (auto& s : v->sources) {
-    if (s.get() == old_source) s = replacement;
+  PublishVersionLocked(removed, std::move(added));
+}
+
+void CollectionImpl::PublishVersionLocked(const std::vector<const RowSource*>& removed,
+                                          std::shared_ptr<RowSource> added) {
+  auto v = std::make_shared<Version>();
+  v->sources.reserve(version_->sources.size() + 1);
+  for (const auto& s : version_->sources) {
+    if (std::find(removed.begin(), removed.end(), s.get()) == removed.end()) {
+      v->sources.push_back(s);
+    } else if (added) {
+      v->sources.push_back(std::move(added));  // in the place of the first source removed
+    }
   }
+  if (added) v->sources.push_back(std::move(added));
   version_ = std::move(v);
 }
 
