@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -174,12 +175,20 @@ Result<std::vector<float>> Fields::Floats32(std::string_view key) const {
       return bad("it holds '" + std::string(1, c) + "' at " + std::to_string(i));
     }
   }
+  // EVP_DecodeBlock takes an int length: the text goes to it in blocks (of whole 4-character
+  // groups), or a text past 2 GiB (max_body_bytes allows 16) would be cut to a wrapped length
+  // and the rest of the vectors left zero.
+  constexpr size_t kBlock = size_t{1} << 20;
   std::string bytes(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return bad("it is not base64");
-  size_t size = static_cast<size_t>(n);
+  for (size_t at = 0; at < text.size(); at += kBlock) {
+    const size_t n = std::min(kBlock, text.size() - at);
+    if (EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data() + at / 4 * 3),
+                        reinterpret_cast<const unsigned char*>(text.data() + at),
+                        static_cast<int>(n)) < 0) {
+      return bad("it is not base64");
+    }
+  }
+  size_t size = bytes.size();
   for (size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) --size;
   if (size % sizeof(float) != 0) return bad("its bytes are not a whole number of float32 values");
   std::vector<float> out(size / sizeof(float));

@@ -418,15 +418,18 @@ class NativeApi {
 
   Result<SearchOptions> ReadSearchOptions(const Fields& f) const {
     SearchOptions o;
-    // Ranges are the engine's to check (the same messages as in-process); the server only
-    // refuses more than its own max_limit.
+    // Ranges are the engine's to check (the same messages as in-process), but k is judged at
+    // its full width before it is narrowed to the engine's int (4294967301 was taken as 5):
+    // the server refuses what passes its max_limit or an int, with the engine's message when
+    // max_limit is the engine's kMaxK, and the value as it was sent.
     NEARSTORE_ASSIGN_OR_RETURN(const int64_t k, f.Integer("k", 10));
-    if (limits_.max_limit < static_cast<uint32_t>(kMaxK) &&
-        k > static_cast<int64_t>(limits_.max_limit)) {
+    if (k > static_cast<int64_t>(limits_.max_limit) || k < INT32_MIN) {
+      const bool own_limit = limits_.max_limit < static_cast<uint32_t>(kMaxK);
       return Status::InvalidArgument("k must be 1.." + std::to_string(limits_.max_limit) +
-                                     " on this server (max_limit), got " + std::to_string(k));
+                                     (own_limit ? " on this server (max_limit)" : "") + ", got " +
+                                     f.At("k").dump());
     }
-    o.k = static_cast<int>(std::max<int64_t>(k, INT32_MIN));
+    o.k = static_cast<int>(k);
     NEARSTORE_ASSIGN_OR_RETURN(o.ef, f.Unsigned("ef", 0, 0, UINT32_MAX));
     NEARSTORE_ASSIGN_OR_RETURN(o.rerank, f.Unsigned("rerank", 0, 0, UINT32_MAX));
     NEARSTORE_ASSIGN_OR_RETURN(o.filter, f.Filter("filter"));

@@ -1,10 +1,11 @@
 """`nearstore serve`'s defences end to end, each on a server of its own: answers bounded by
-max_response_bytes, API key settings that fail closed."""
+max_response_bytes, API key settings that fail closed, integers checked at full width."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from server_process import ServerProcess
@@ -62,3 +63,25 @@ def test_key_settings_that_would_fail_open_are_refused_at_start(
         ServerProcess(tmp_path / "db", *args)
     assert why in str(failure.value), failure.value
     assert "0123456789" not in str(failure.value).split("log:", 1)[1]  # the key is not shown
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory):
+    """A server with the default settings."""
+    proc = ServerProcess(tmp_path_factory.mktemp("plain") / "db", "--no-access-log")
+    yield proc
+    assert proc.stop() == 0, proc.log()
+
+
+@pytest.mark.parametrize("k", [4294967301, 2**64 - 1, -(2**32) + 1, 2**31])
+def test_k_is_checked_at_full_width(plain: ServerProcess, k: int) -> None:
+    """k = 2**32 + 5 used to be searched as k = 5."""
+    with httpx.Client(base_url=plain.url, timeout=30, trust_env=False) as c:
+        c.post("/v1/collections", json={"name": "k", "dim": 2})
+        assert c.post("/v1/collections/k/upsert", json={"points": [
+            {"id": str(i), "vector": [i, 1]} for i in range(9)]}).status_code == 200
+        for route, body in [("search", {"vector": [1, 0]}),
+                            ("search_batch", {"vectors": [[1, 0]]})]:
+            r = c.post(f"/v1/collections/k/{route}", json={**body, "k": k})
+            assert r.status_code == 400, (route, r.text)
+            assert r.json()["error"]["message"] == f"k must be 1..100000, got {k}", (route, r.text)

@@ -413,6 +413,68 @@ TEST(HttpServerTest, BusyPollingServesTimesOutAndDrains) {
   EXPECT_TRUE(server.DrainReturnsWithin(2s));
 }
 
+// Integers from a request are judged at their full width before they are narrowed: k
+// 4294967301 was searched as k 5, and -4294967295 as k 1.
+TEST(HttpServerTest, IntegersAreCheckedAtFullWidth) {
+  for (const uint32_t max_limit : {100000u, 1000u}) {
+    ServerOptions options;
+    options.max_limit = max_limit;
+    TestServer server(options);
+    ASSERT_NO_FATAL_FAILURE(server.Start());
+    Connection c(server.port());
+    ASSERT_EQ(c.Call("POST", "/v1/collections", R"({"name": "docs", "dim": 2})").status, 201);
+    ASSERT_EQ(c.Call("POST", "/v1/collections/docs/upsert",
+                     R"({"points": [{"id": "a", "vector": [1, 0]}, {"id": "b", "vector": [0, 1]},
+                                    {"id": "c", "vector": [1, 1]}]})")
+                  .status,
+              200);
+    const std::string limit =
+        max_limit == 1000 ? "1..1000 on this server (max_limit)" : "1..100000";
+    for (const char* k : {"4294967301", "18446744073709551615", "-4294967295", "2147483648",
+                          "-2147483649", "100001"}) {
+      for (const std::string& body : {std::string(R"({"vector": [1, 0], "k": )") + k + "}",
+                                      std::string(R"({"vectors": [[1, 0]], "k": )") + k + "}"}) {
+        const std::string path = body.find("vectors") != std::string::npos
+                                     ? "/v1/collections/docs/search_batch"
+                                     : "/v1/collections/docs/search";
+        const HttpResponse r = c.Call("POST", path, body);
+        EXPECT_EQ(r.status, 400) << path << " k " << k << ": " << r.body;
+        EXPECT_EQ(r.Json()["error"].value("message", ""), "k must be " + limit + ", got " + k)
+            << path;
+      }
+    }
+    const HttpResponse r =
+        c.Call("POST", "/v1/collections/docs/search", R"({"vector": [1, 0], "k": 2})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["hits"].size(), 2u);
+  }
+}
+
+// Base64 vectors longer than the decoder's block (1 MiB of text) decode whole.
+TEST(HttpServerTest, LongBase64VectorsDecodeWhole) {
+  TestServer server({});
+  ASSERT_NO_FATAL_FAILURE(server.Start());
+  Connection c(server.port());
+  ASSERT_EQ(
+      c.Call("POST", "/v1/collections", R"({"name": "wide", "dim": 65536, "metric": "l2"})").status,
+      201);
+  std::vector<float> values(5 * 65536);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 1000) + 0.5f;
+  const std::string text = Base64Floats(values);
+  ASSERT_GT(text.size(), size_t{1} << 20);
+  HttpResponse r = c.Call(
+      "POST", "/v1/collections/wide/upsert",
+      R"({"ids": ["0", "1", "2", "3", "4"], "vectors_f32": ")" + text + R"(", "dim": 65536})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (const int row : {3, 4}) {  // rows decoded from the second block
+    auto point = server.db().GetCollection("wide").value()->Get(std::to_string(row));
+    ASSERT_TRUE(point.ok() && point->has_value());
+    EXPECT_TRUE(std::equal(values.begin() + row * 65536, values.begin() + (row + 1) * 65536,
+                           (*point)->vector.begin()))
+        << "row " << row;
+  }
+}
+
 // A dot collection holding [1e30] searched with [1e30] has distance -dot = -1e60, -inf as a
 // float32 (the engine accepts both vectors: they are finite): the body must still be JSON.
 TEST(HttpServerTest, InfiniteDistanceStillGivesJson) {
