@@ -19,7 +19,6 @@
 #include <utility>
 #include <vector>
 
-#include "filter/filter.h"
 #include "nearstore/nearstore.h"
 
 namespace nb = nanobind;
@@ -156,17 +155,17 @@ NB_MODULE(_core, m) {
       "The name of every non-OK status code (for the test that each has a class).");
 
   // A parsed filter (docs/FILTERS.md): refused with InvalidArgument when bad.
-  nb::class_<filter::Filter>(m, "Filter")
+  nb::class_<Filter>(m, "Filter")
       .def(
           "__init__",
-          [](filter::Filter* self, const std::string& text) {
-            new (self) filter::Filter(Unwrap(filter::Filter::Parse(text)));
+          [](Filter* self, const std::string& text) {
+            new (self) Filter(Unwrap(Filter::Parse(text)));
           },
           "text"_a)
       .def(
           "matches",
-          [](const filter::Filter& f, const std::string& metadata, const std::string& id) {
-            return f.MatchesText(metadata, id);
+          [](const Filter& f, const std::string& metadata, const std::string& id) {
+            return f.Matches(metadata, id);
           },
           "metadata"_a, "id"_a);
 
