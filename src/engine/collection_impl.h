@@ -4,7 +4,9 @@
 // (the leader) takes a group of queued writes, gives each a sequence number, appends them to
 // the write-ahead log in one write, syncs once (group commit), applies them to the memtable and
 // the id index, publishes the new visible sequence number, and wakes the group. The leader
-// holds no lock across the log's I/O, so readers never wait for an fsync.
+// holds no lock across the log's I/O, so readers never wait for an fsync. A group whose log
+// append or sync fails is refused and not applied; the next leader first repairs the log
+// (RepairLog), so writes resume once the disk has room again.
 //
 // Read path (collection_read.cc): take a Snapshot (version + visible sequence number) under a
 // short shared lock, then search or read without any lock.
@@ -21,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -137,7 +140,22 @@ class CollectionImpl final : public Collection,
   // Makes sure the active memtable has room for `rows` more rows, freezing it if needed.
   // REQUIRES: the caller is the leader (or recovery).
   Status EnsureRoom(size_t rows, bool replaying, uint64_t replay_file);
+  // Syncs the log, starts a new one and freezes the memtable (to be sealed). On failure the
+  // log is marked failed (FailLog).
   Status RotateLog();
+  // Starts log file number next_file_ (header synced, directory synced) and makes it the one
+  // written to; the old handle is closed (everything in it was synced). A file whose creation
+  // failed is removed, or remembered in stale_logs_ when even that fails.
+  Status SwitchLog();
+  // Marks the log failed after `error`: records up to `acked_size` bytes were acknowledged,
+  // anything after them was not. Returns `error` with what it means for the caller.
+  Status FailLog(const Status& error, uint64_t acked_size);
+  // Before any write after a failure: removes stale_logs_, cuts the failed log back to its
+  // acknowledged records and syncs it (a write whose append or sync failed must never be
+  // replayed after writes acknowledged later), then starts a new log (a handle whose write or
+  // sync failed is not written again). The rows of the active memtable then span both logs,
+  // which stay until it is sealed.
+  Status RepairLog();
   std::shared_ptr<Memtable> NewMemtable(size_t min_rows) const;
   void Freeze(uint64_t delete_wal_below);
   bool ActiveIsFull() const;
@@ -160,12 +178,22 @@ class CollectionImpl final : public Collection,
   Result<std::vector<float>> PrepareQueries(std::span<const float> queries, size_t* nq) const;
 
   // --- maintenance (collection_maintenance.cc)
-  void ScheduleSeal();
+  // Schedules sealing the oldest frozen memtable; false when the database is closing.
+  bool ScheduleSeal();
   void SealOldest();
   Status SealOne(const Frozen& frozen);
   Status CompactNow();
   bool CompactionWanted() const;
+  // Records that a seal or compaction failed (its partial file already removed): Flush reports
+  // it, and the next write or flush retries.
   void SetBackgroundError(const Status& s);
+  // After a failed seal or compaction, schedules the seals again and waits for them: OK when
+  // they all succeed, else their error (writes are refused while memtables cannot be sealed,
+  // so that memory stays bounded). OK at once when nothing failed. Not holding write_mu_.
+  Status RetryFailedSeals();
+  // Waits until `target` memtables were ever sealed, a seal fails, or the collection is
+  // dropped. REQUIRES: `lock` holds seal_mu_.
+  Status WaitForSeals(std::unique_lock<std::mutex>& lock, uint64_t target);
   Status WriteSegmentFile(const std::string& file_name, const storage::SegmentColumns& columns,
                           uint64_t* size_bytes);
   // The encoded index sections of a new segment of `rows` rows of `vectors`: its HNSW graph
@@ -186,7 +214,12 @@ class CollectionImpl final : public Collection,
   // The one sequence from rows to a searchable segment, for seal and compaction: builds the
   // index sections of `columns` (graph and codes of its vectors, payload indexes of its
   // metadata), writes them as a new segment file, opens it and sets its payload indexes.
+  // On failure nothing is left on disk (the partial file is removed at once).
   Result<NewSegment> WriteSegment(storage::SegmentColumns columns);
+  // Applies `change` (which lists `made`) to the MANIFEST. On failure the file may or may not
+  // be listed on disk, so it is removed only after the next MANIFEST recorded here.
+  Status RecordSegment(const NewSegment& made,
+                       const std::function<void(storage::CollectionEntry&)>& change);
 
   // --- payload indexes (collection_payload.cc)
   // The payload index section of a segment file of rows with `metadata`, for the indexed
@@ -217,14 +250,16 @@ class CollectionImpl final : public Collection,
   std::atomic<bool> dropped_{false};
   std::atomic<uint64_t> next_file_{1};
 
-  // Write queue. The leader (queue head) alone touches wal_, wal_number_, next_seq_, active_
-  // (outside swaps) and mutates index_.
+  // Write queue. The leader (queue head) alone touches wal_, wal_number_, wal_acked_size_,
+  // stale_logs_, next_seq_, active_ (outside swaps) and mutates index_.
   mutable std::mutex write_mu_;
   std::condition_variable queue_empty_cv_;
   std::deque<PendingWrite*> queue_;  // guarded by write_mu_
-  Status write_error_;               // guarded by write_mu_: once set, writes are refused
+  Status log_error_;                 // guarded by write_mu_: the log failed; RepairLog first
   std::unique_ptr<storage::WalWriter> wal_;
   uint64_t wal_number_ = 0;
+  uint64_t wal_acked_size_ = 0;  // with log_error_: bytes of wal_ that hold acknowledged writes
+  std::vector<std::string> stale_logs_;  // paths of logs whose creation failed, not yet removed
   uint64_t next_seq_ = 1;
   std::shared_ptr<Memtable> active_;
 
@@ -249,6 +284,9 @@ class CollectionImpl final : public Collection,
   uint64_t frozen_total_ = 0;  // guarded by seal_mu_
   uint64_t sealed_total_ = 0;  // guarded by seal_mu_
   Status background_error_;    // guarded by seal_mu_
+  // Segment files whose recording in the MANIFEST failed (see RecordSegment). Touched only on
+  // the background thread, where seals and compactions run.
+  std::vector<std::string> unlisted_segments_;
 };
 
 }  // namespace nearstore::engine

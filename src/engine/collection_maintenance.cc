@@ -56,10 +56,10 @@ uint64_t LastSealedSeq(const ManifestStore& manifest, uint64_t collection_id) {
 
 }  // namespace
 
-void CollectionImpl::ScheduleSeal() {
+bool CollectionImpl::ScheduleSeal() {
   std::weak_ptr<CollectionImpl> weak = weak_from_this();
   // Not scheduled only while the database closes: the log keeps the rows, recovery seals them.
-  (void)ctx_.background->Schedule([weak] {
+  return ctx_.background->Schedule([weak] {
     if (auto self = weak.lock()) self->SealOldest();
   });
 }
@@ -67,14 +67,36 @@ void CollectionImpl::ScheduleSeal() {
 void CollectionImpl::SetBackgroundError(const Status& s) {
   {
     std::lock_guard lock(seal_mu_);
-    if (background_error_.ok()) background_error_ = s;
+    if (background_error_.ok()) {
+      background_error_ = s.WithContext("background sealing of collection '" + name_ +
+                                        "' failed (the next write or flush retries it)");
+    }
   }
   seal_cv_.notify_all();
-  std::lock_guard lock(write_mu_);
-  if (write_error_.ok()) {
-    write_error_ = s.WithContext("background sealing of collection '" + name_ +
-                                 "' failed; it refuses writes until the database is reopened");
+}
+
+Status CollectionImpl::RetryFailedSeals() {
+  std::unique_lock lock(seal_mu_);
+  if (background_error_.ok()) return Status::Ok();
+  const Status failed = std::move(background_error_);
+  background_error_ = Status::Ok();
+  // One task per frozen memtable (each seals the oldest left), as when they were frozen; a
+  // failed compaction leaves none, and is tried again after the next seal.
+  const uint64_t target = frozen_total_;
+  for (size_t i = 0; i < frozen_.size(); ++i) {
+    if (!ScheduleSeal()) {  // the database is closing: its next open seals what is left
+      background_error_ = failed;
+      return failed;
+    }
   }
+  return WaitForSeals(lock, target);
+}
+
+Status CollectionImpl::WaitForSeals(std::unique_lock<std::mutex>& lock, uint64_t target) {
+  seal_cv_.wait(
+      lock, [&] { return sealed_total_ >= target || !background_error_.ok() || dropped_.load(); });
+  if (dropped_.load()) return CheckOpen();
+  return background_error_;
 }
 
 void CollectionImpl::SealOldest() {
@@ -129,15 +151,46 @@ Result<CollectionImpl::NewSegment> CollectionImpl::WriteSegment(storage::Segment
   columns.payload = payload_section;
   const std::string file_name = storage::SegmentFileName(next_file_.fetch_add(1));
   uint64_t size_bytes = 0;
-  NEARSTORE_RETURN_IF_ERROR(WriteSegmentFile(file_name, columns, &size_bytes));
   NewSegment out;
-  NEARSTORE_ASSIGN_OR_RETURN(out.segment,
-                             Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false));
-  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
-  out.payload_lock = std::unique_lock(payload_mu_);
-  NEARSTORE_RETURN_IF_ERROR(IndexPayload(*out.segment));
+  Status s = WriteSegmentFile(file_name, columns, &size_bytes);
+  if (s.ok()) {
+    auto opened = Segment::Open(ctx_.env, ctx_.dir, file_name, /*verify=*/false);
+    s = opened.status();
+    if (s.ok()) out.segment = std::move(opened).value();
+  }
+  if (s.ok()) {
+    // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
+    out.payload_lock = std::unique_lock(payload_mu_);
+    s = IndexPayload(*out.segment);
+  }
+  if (!s.ok()) {
+    // Nothing lists the file: remove what was written at once (a disk that ran out of space
+    // gets it back) rather than at the next open. Best effort: that open removes it otherwise.
+    const std::string path = storage::JoinPath(ctx_.dir, file_name);
+    if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
+    return s;
+  }
   out.entry = storage::DescribeSegment(file_name, out.segment->view(), size_bytes);
   return out;
+}
+
+Status CollectionImpl::RecordSegment(const NewSegment& made,
+                                     const std::function<void(storage::CollectionEntry&)>& change) {
+  Status s = ctx_.manifest->UpdateCollection(id_, change);
+  if (!s.ok()) {
+    // A MANIFEST that failed to be replaced may still have reached the disk (its directory
+    // sync failed after the rename), listing the file: it stays until a later MANIFEST, made
+    // from memory (which does not list it), is durable.
+    unlisted_segments_.push_back(made.entry.file);
+    return s;
+  }
+  // This MANIFEST lists none of the files whose recording failed before.
+  for (const auto& file : unlisted_segments_) {
+    const std::string path = storage::JoinPath(ctx_.dir, file);
+    if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
+  }
+  unlisted_segments_.clear();
+  return Status::Ok();
 }
 
 Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* vectors,
@@ -172,7 +225,7 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
   const std::shared_ptr<Segment>& segment = made.segment;
   const uint64_t next_file = next_file_.load();
-  NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+  NEARSTORE_RETURN_IF_ERROR(RecordSegment(made, [&](storage::CollectionEntry& c) {
     c.segments.push_back(made.entry);
     c.min_wal = std::max(c.min_wal, frozen.delete_wal_below);
     c.last_sealed_seq = std::max(c.last_sealed_seq, frozen.max_seq);
@@ -247,7 +300,7 @@ Status CollectionImpl::CompactNow() {
   }
   NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
   const std::shared_ptr<Segment>& output = made.segment;
-  NEARSTORE_RETURN_IF_ERROR(ctx_.manifest->UpdateCollection(id_, [&](storage::CollectionEntry& c) {
+  NEARSTORE_RETURN_IF_ERROR(RecordSegment(made, [&](storage::CollectionEntry& c) {
     // Its entry holds the rows it keeps, not its inputs' range (storage/segment_entry.h).
     std::vector<storage::SegmentEntry> kept{made.entry};
     for (const auto& s : c.segments) {
@@ -287,12 +340,7 @@ Status CollectionImpl::Flush() {
   std::unique_lock lock(seal_mu_);
   // Wait for the memtables frozen so far (this flush's included), not for ones that
   // concurrent writers freeze meanwhile: under steady writes frozen_ may never be empty.
-  // A drop skips pending seals (Shutdown wakes this wait).
-  const uint64_t target = frozen_total_;
-  seal_cv_.wait(
-      lock, [&] { return sealed_total_ >= target || !background_error_.ok() || dropped_.load(); });
-  if (dropped_.load()) return CheckOpen();
-  return background_error_;
+  return WaitForSeals(lock, frozen_total_);
 }
 
 Status CollectionImpl::Compact() {

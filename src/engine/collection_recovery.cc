@@ -260,6 +260,9 @@ void CollectionImpl::Shutdown(const std::string& reason, bool dropped) {
   }
   queue_empty_cv_.wait(lock, [&] { return queue_.empty(); });
   if (wal_) {
+    // Best effort: what a refused write left in the log is cut off (RepairLog would have), so
+    // the next open does not replay it.
+    if (!log_error_.ok()) (void)ctx_.env->TruncateFile(wal_->path(), wal_acked_size_);
     (void)wal_->Sync();  // best effort: kNoSync writes get one last chance to reach the disk
     (void)wal_->Close();
     wal_.reset();

@@ -172,11 +172,14 @@ Status CollectionImpl::Submit(WriteOp* op, std::vector<bool>* existed) {
                                    std::to_string(storage::kWalMaxRecordSize / 2) +
                                    " bytes: split it into smaller batches");
   }
+  NEARSTORE_RETURN_IF_ERROR(CheckOpen());
+  // After a seal failed (for space, say), a write waits for a retry, and is refused while it
+  // fails: memtables that cannot be sealed must not pile up in memory.
+  NEARSTORE_RETURN_IF_ERROR(RetryFailedSeals());
   PendingWrite w;
   w.op = op;
   std::unique_lock lock(write_mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
-  if (!write_error_.ok()) return write_error_;
   queue_.push_back(&w);
   w.cv.wait(lock, [&] { return w.done || queue_.front() == &w; });
   if (!w.done) {
@@ -192,7 +195,8 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
   // 1. Take the group and make room for it (under write_mu_).
   std::vector<PendingWrite*> group;
   size_t bytes = 0, rows = 0;
-  Status status = write_error_;
+  Status status;
+  if (!log_error_.ok()) status = RepairLog();
   if (queue_.front()->op == nullptr) {
     group.push_back(queue_.front());  // a flush request goes alone
     if (status.ok() && !active_->empty()) status = RotateLog();
@@ -219,6 +223,7 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
       EncodeWriteOp(*w->op, dim_, &payload);
       storage::WalWriter::EncodeRecord(payload, &records);
     }
+    const uint64_t acked_size = wal_->Size();  // every earlier append succeeded
     lock.unlock();
     status = wal_->Append(records);
     if (status.ok() && ctx_.options.durability == Durability::kSync) status = wal_->Sync();
@@ -227,15 +232,14 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
     }
     lock.lock();
     if (!status.ok()) {
-      // The log may now hold part of the group: refuse all writes until the database is
-      // reopened and recovery decides what is durable.
-      write_error_ = status.WithContext("write-ahead log of collection '" + name_ +
-                                        "' failed; the collection refuses writes until the "
-                                        "database is reopened");
+      // The log may hold all, part or none of the group, none of it applied. Its sequence
+      // numbers are taken again once RepairLog has cut them off the log.
+      next_seq_ = group.front()->op->seq;
+      status = FailLog(status, acked_size);
     } else if (ActiveIsFull()) {
-      status = RotateLog();  // start sealing now rather than at the next write
-      if (!status.ok()) write_error_ = status;
-      status = Status::Ok();  // this group is durable and applied either way
+      // Start sealing now rather than at the next write. This group is durable and applied
+      // either way: a failure here is repaired before the next write.
+      (void)RotateLog();
     }
   }
 
@@ -285,18 +289,68 @@ Status CollectionImpl::EnsureRoom(size_t rows, bool replaying, uint64_t replay_f
 
 Status CollectionImpl::RotateLog() {
   // The old log must be durable before it counts as complete (kNoSync never synced it).
-  NEARSTORE_RETURN_IF_ERROR(wal_->Sync());
-  const uint64_t number = next_file_.fetch_add(1);
-  NEARSTORE_ASSIGN_OR_RETURN(
-      auto wal, storage::WalWriter::Create(
-                    ctx_.env, storage::JoinPath(ctx_.dir, storage::WalFileName(number))));
-  NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
-  NEARSTORE_RETURN_IF_ERROR(wal_->Close());
-  wal_ = std::move(wal);
-  wal_number_ = number;
-  Freeze(number);
+  Status s = wal_->Sync();
+  if (s.ok()) s = SwitchLog();
+  if (!s.ok()) return FailLog(s, wal_->Size());  // every append to it succeeded
+  Freeze(wal_number_);
   StartMemtable(0);
   ScheduleSeal();
+  return Status::Ok();
+}
+
+Status CollectionImpl::SwitchLog() {
+  const uint64_t number = next_file_.fetch_add(1);
+  const std::string path = storage::JoinPath(ctx_.dir, storage::WalFileName(number));
+  auto wal = storage::WalWriter::Create(ctx_.env, path);
+  Status s = wal.status();
+  if (s.ok()) s = ctx_.env->SyncDir(ctx_.dir);
+  if (!s.ok()) {
+    // A log cut short before a newer one is corruption to recovery: this one must go before
+    // any other is started.
+    if (ctx_.env->FileExists(path) && !ctx_.env->RemoveFile(path).ok()) {
+      stale_logs_.push_back(path);
+    }
+    return s;
+  }
+  (void)wal_->Close();  // synced before: a late close error loses nothing
+  wal_ = std::move(wal).value();
+  wal_number_ = number;
+  return Status::Ok();
+}
+
+Status CollectionImpl::FailLog(const Status& error, uint64_t acked_size) {
+  if (log_error_.ok()) {  // a second failure (of a repair) keeps the first's boundary
+    log_error_ = error;
+    wal_acked_size_ = acked_size;
+  }
+  return error.WithContext("write-ahead log of collection '" + name_ +
+                           "' failed; the write was not applied (the next write cuts the log "
+                           "back to the last acknowledged write and starts a new one)");
+}
+
+Status CollectionImpl::RepairLog() {
+  const std::string failed = log_error_.message();
+  auto refuse = [&](const Status& s) {
+    return s.WithContext("the write-ahead log of collection '" + name_ + "' failed earlier (" +
+                         failed +
+                         ") and cannot be repaired yet; nothing was written (the next "
+                         "write tries again)");
+  };
+  for (auto it = stale_logs_.begin(); it != stale_logs_.end(); it = stale_logs_.erase(it)) {
+    if (!ctx_.env->FileExists(*it)) continue;
+    if (Status s = ctx_.env->RemoveFile(*it); !s.ok()) return refuse(s);
+  }
+  const std::string path = wal_->path();
+  Status s = ctx_.env->TruncateFile(path, wal_acked_size_);
+  if (s.ok()) {
+    auto reopened = ctx_.env->NewAppendableFile(path);
+    s = reopened.status();
+    if (s.ok()) s = (*reopened)->Sync();  // the cut is durable before anything follows it
+    if (s.ok()) s = (*reopened)->Close();
+  }
+  if (s.ok()) s = SwitchLog();
+  if (!s.ok()) return refuse(s);
+  log_error_ = Status::Ok();
   return Status::Ok();
 }
 

@@ -32,15 +32,25 @@ class MemWritableFile final : public WritableFile {
     auto it = env_->files_.find(path_);
     if (it == env_->files_.end()) return Status::IOError("file '" + path_ + "' was removed");
     auto& file = it->second;
+    const uint64_t used = env_->UsedLocked();
+    const uint64_t room = used >= env_->space_limit_ ? 0 : env_->space_limit_ - used;
+    const bool fits = data.size() <= room;
     // Copy on write: a mapping handed out earlier keeps seeing the bytes it was given.
     if (file.data.use_count() > 1) file.data = std::make_shared<std::string>(*file.data);
-    file.data->append(data);
+    file.data->append(fits ? data : data.substr(0, room));
+    if (!fits) {
+      return Status::IOError("cannot write '" + path_ +
+                             "': No space left on device (injected: the disk holds " +
+                             std::to_string(env_->space_limit_) + " bytes)");
+    }
     return Status::Ok();
   }
 
   Status Sync() override {
     std::lock_guard lock(env_->mu_);
-    if (env_->fail_writes_) return Status::IOError("injected sync error on '" + path_ + "'");
+    if (env_->fail_writes_ || env_->fail_syncs_) {
+      return Status::IOError("injected sync error on '" + path_ + "'");
+    }
     auto it = env_->files_.find(path_);
     if (it != env_->files_.end()) it->second.synced = it->second.data->size();
     return Status::Ok();
@@ -62,6 +72,9 @@ class MemWritableFile final : public WritableFile {
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
   std::lock_guard lock(mu_);
   if (fail_writes_) return Status::IOError("injected error creating '" + path + "'");
+  if (!fail_creating_.empty() && path.find(fail_creating_) != std::string::npos) {
+    return Status::IOError("cannot create '" + path + "': No space left on device (injected)");
+  }
   files_[Normalise(path)] = File{};
   return std::unique_ptr<WritableFile>(new MemWritableFile(this, Normalise(path)));
 }
@@ -175,6 +188,32 @@ void MemEnv::DropUnsyncedData() {
 void MemEnv::SetFailWrites(bool fail) {
   std::lock_guard lock(mu_);
   fail_writes_ = fail;
+}
+
+void MemEnv::SetFailSyncs(bool fail) {
+  std::lock_guard lock(mu_);
+  fail_syncs_ = fail;
+}
+
+void MemEnv::SetSpaceLimit(uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  space_limit_ = bytes;
+}
+
+void MemEnv::SetFailCreating(std::string path_part) {
+  std::lock_guard lock(mu_);
+  fail_creating_ = std::move(path_part);
+}
+
+uint64_t MemEnv::UsedSpace() {
+  std::lock_guard lock(mu_);
+  return UsedLocked();
+}
+
+uint64_t MemEnv::UsedLocked() const {
+  uint64_t used = 0;
+  for (const auto& [path, file] : files_) used += file.data->size();
+  return used;
 }
 
 Status MemEnv::Poke(const std::string& path, uint64_t offset, std::string_view bytes) {

@@ -5,6 +5,7 @@
 // Thread-safety: safe to use from several threads at once.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,21 @@ class MemEnv final : public Env {
   void DropUnsyncedData();
   // While set, every Append and Sync fails with an IOError.
   void SetFailWrites(bool fail);
+  // While set, every Sync fails with an IOError (what was appended stays, not durable), as
+  // fsync does when the file system cannot allocate the blocks it delayed.
+  void SetFailSyncs(bool fail);
+  // The disk holds at most `bytes` bytes in all files together (kUnlimitedSpace: no limit). An
+  // Append past it stores the bytes that fit and fails with an IOError saying "No space left
+  // on device", as write(2) does with ENOSPC after a short write. Removing or truncating files
+  // frees space.
+  static constexpr uint64_t kUnlimitedSpace = UINT64_MAX;
+  void SetSpaceLimit(uint64_t bytes);
+  // Bytes held by all files now.
+  uint64_t UsedSpace();
+  // While not empty, creating a file (NewWritableFile) whose path contains `path_part` fails
+  // with an IOError, as when the disk is full (e.g. "MANIFEST.tmp": the MANIFEST cannot be
+  // replaced).
+  void SetFailCreating(std::string path_part);
   // Overwrites bytes of a file in place (for corruption tests).
   Status Poke(const std::string& path, uint64_t offset, std::string_view bytes);
 
@@ -47,8 +63,14 @@ class MemEnv final : public Env {
  private:
   friend class MemWritableFile;
   std::mutex mu_;
-  std::map<std::string, File> files_;  // guarded by mu_; keyed by normalised path
-  bool fail_writes_ = false;           // guarded by mu_
+  // Bytes in all files. REQUIRES: mu_ held.
+  uint64_t UsedLocked() const;
+
+  std::map<std::string, File> files_;       // guarded by mu_; keyed by normalised path
+  bool fail_writes_ = false;                // guarded by mu_
+  bool fail_syncs_ = false;                 // guarded by mu_
+  uint64_t space_limit_ = kUnlimitedSpace;  // guarded by mu_
+  std::string fail_creating_;               // guarded by mu_
 };
 
 }  // namespace nearstore::storage
