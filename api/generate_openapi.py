@@ -13,7 +13,8 @@ def body(schema, required=True): return {"required": required, "content": {"appl
 def ok(schema, desc="OK", code="200"): return {code: {"description": desc, "content": {"application/json": {"schema": schema}}}}
 ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
 def errors(*codes): return {str(c): {"$ref": "#/components/responses/Error"} for c in codes}
-COMMON = (400, 401, 403, 404, 408, 409, 413, 429, 431, 500, 503)
+# 415, 417, 501: a body in an encoding not read, an expectation other than 100-continue.
+COMMON = (400, 401, 403, 404, 408, 409, 413, 415, 417, 429, 431, 500, 501, 503)
 vec = {"type": "array", "items": {"type": "number"}, "description": "float32 values"}
 f32 = {"type": "string", "description": "base64 of little-endian float32 values"}
 filt = {"oneOf": [{"type": "object", "description": "docs/FILTERS.md"}, {"type": "string", "description": "a filter's JSON text"}], "nullable": True}
@@ -48,7 +49,7 @@ paths = {
   "/healthz": {"get": op("Alive (no key needed)", ok({"type": "object"}), tag="service")},
   "/livez": {"get": op("Alive (no key needed)", ok({"type": "object"}), tag="service")},
   "/readyz": {"get": op("Ready; 503 while draining (no key needed)", ok({"type": "object"}), tag="service")},
-  "/metrics": {"get": {"summary": "Prometheus text format", "tags": ["service"], "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 403, 408, 429, 431, 503)}}},
+  "/metrics": {"get": {"summary": "Prometheus text format", "tags": ["service"], "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 403, 408, 415, 417, 429, 431, 501, 503)}}},
   "/openapi.json": {"get": op("This document", ok({"type": "object"}), tag="service")},
   "/v1/collections": {
       "get": op("List collections", ok({"type": "object", "required": ["collections"], "properties": {"collections": {"type": "array", "items": ref("CollectionInfo")}}})),
@@ -78,7 +79,7 @@ QERR = {"description": "Error: Qdrant's shape from the handlers, nearstore's fro
 def qok(result):
     return {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "required": ["result", "status", "time"], "properties": {"result": result, "status": {"type": "string"}, "time": {"type": "number"}}}}}}}
 def qop(summary, result, request=None, params=None):
-    o = {"summary": summary, "tags": ["qdrant"], "responses": {**qok(result), **{str(c): {"$ref": "#/components/responses/QdrantError"} for c in (400, 403, 404, 409, 500, 503)}, **{str(c): {"$ref": "#/components/responses/Error"} for c in (401, 405, 408, 413, 429, 431)}}}
+    o = {"summary": summary, "tags": ["qdrant"], "responses": {**qok(result), **{str(c): {"$ref": "#/components/responses/QdrantError"} for c in (400, 403, 404, 409, 500, 503)}, **{str(c): {"$ref": "#/components/responses/Error"} for c in (401, 405, 408, 413, 415, 417, 429, 431, 501)}}}
     if request: o["requestBody"] = request
     if params: o["parameters"] = params
     return o

@@ -74,12 +74,28 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   const ServerOptions& options() const { return server_->options_; }
 
+  // Timeouts (a slow-loris defence): waiting for a request's first byte is idle time
+  // (idle_timeout_ms); from that byte the whole request, headers and body, must arrive within
+  // request_timeout_ms (one deadline, not one per phase), and its response is then written
+  // within request_timeout_ms.
   void ReadHeader() {
     header_.emplace();
     header_->header_limit(options().max_header_bytes);
     header_->body_limit(options().max_body_bytes);
-    // Waiting for a new request is idle time; once bytes arrive, the request timeout applies.
-    StartTimer(buffer_.size() > 0 ? options().request_timeout_ms : options().idle_timeout_ms);
+    if (buffer_.size() > 0) return ReadRestOfHeader();  // the next request began arriving
+    StartTimer(options().idle_timeout_ms);
+    stream_.async_read_some(buffer_.prepare(kReadBufferBytes),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->StopTimer();
+                              if (ec) return self->OnHeader(ec);
+                              self->buffer_.commit(n);
+                              self->ReadRestOfHeader();
+                            });
+  }
+
+  void ReadRestOfHeader() {
+    request_deadline_ = Clock::now() + std::chrono::milliseconds(options().request_timeout_ms);
+    StartTimerAt(request_deadline_);
     http::async_read_header(
         stream_, buffer_, *header_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -153,17 +169,70 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       true);
       }
     }
+    if (auto refused = RefusedEncoding(h)) return Finish(std::move(*refused), true);
     if (const auto length = header_->content_length();
         length && *length > options().max_body_bytes) {
       return Finish(TooLarge(), true);
     }
+    // Expect: 100-continue (curl sends it before a body over 1 MiB, and waits a second for
+    // the answer before sending anyway): the request was judged on its headers, so the
+    // client is told to send the body, or was given the final answer above instead.
+    const auto expect = h[http::field::expect];
+    if (!expect.empty() && h.version() >= 11) {
+      if (!beast::iequals(expect, "100-continue")) {
+        return Finish(ErrorResponse(417, "ExpectationFailed",
+                                    "'Expect: " + std::string(expect) +
+                                        "' is not supported; expected only 100-continue"),
+                      true);
+      }
+      if (!header_->is_done() && buffer_.size() == 0) {  // no body, or it is coming already
+        StartTimerAt(request_deadline_);
+        return asio::async_write(
+            stream_, asio::buffer(kContinue),
+            [self = this->shared_from_this()](beast::error_code write_ec, size_t) {
+              self->StopTimer();
+              if (write_ec || self->timed_out_) return self->Close(false);
+              self->ReadBody();
+            });
+      }
+    }
+    ReadBody();
+  }
+
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+  void ReadBody() {
     body_.emplace(std::move(*header_));
     body_->body_limit(options().max_body_bytes);
-    StartTimer(options().request_timeout_ms);
+    StartTimerAt(request_deadline_);
     http::async_read(stream_, buffer_, *body_,
                      [self = this->shared_from_this()](beast::error_code read_ec, size_t) {
                        self->OnBody(read_ec);
                      });
+  }
+
+  // The answer to a body in an encoding the server does not read, or nullopt. A body is read
+  // as sent: a content coding other than identity (gzip...) gets 415, a transfer coding
+  // other than chunked 501 (RFC 9112 6.1), rather than the compressed bytes read as JSON.
+  static std::optional<Response> RefusedEncoding(const http::request_header<>& h) {
+    const auto transfer = h[http::field::transfer_encoding];
+    for (const auto& coding : http::token_list(transfer)) {
+      if (beast::iequals(coding, "chunked")) continue;
+      return ErrorResponse(501, "NotImplemented",
+                           "'Transfer-Encoding: " + std::string(transfer) +
+                               "' is not supported; send the body with Content-Length, or with "
+                               "Transfer-Encoding: chunked alone");
+    }
+    const auto content = h[http::field::content_encoding];
+    for (const auto& coding : http::token_list(content)) {
+      if (beast::iequals(coding, "identity")) continue;
+      Response r = ErrorResponse(415, "UnsupportedMediaType",
+                                 "'Content-Encoding: " + std::string(content) +
+                                     "' is not supported; send the body uncompressed (identity)");
+      r.headers.emplace_back("Accept-Encoding", "identity");
+      return r;
+    }
+    return std::nullopt;
   }
 
   void OnBody(beast::error_code ec) {
@@ -284,9 +353,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Re-arming a timer per read and write cost three timerfd_settime calls per request, and
   // each can wake another I/O thread; with request_timeout_ms <= idle_timeout_ms, a busy
   // keep-alive connection now arms its timer about once per request_timeout_ms.
-  void StartTimer(uint32_t ms) {
+  void StartTimer(uint32_t ms) { StartTimerAt(Clock::now() + std::chrono::milliseconds(ms)); }
+  void StartTimerAt(Clock::time_point deadline) {
     timed_out_ = false;
-    deadline_ = Clock::now() + std::chrono::milliseconds(ms);
+    deadline_ = deadline;
     if (timer_armed_ && timer_.expiry() <= deadline_) return;
     ArmTimer();
   }
@@ -351,7 +421,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::time_point::max();  // max: none
-  bool timer_armed_ = false;                               // a wait is pending on timer_
+  Clock::time_point request_deadline_;  // the current request must have arrived by then
+  bool timer_armed_ = false;            // a wait is pending on timer_
   bool timed_out_ = false;
   std::array<char, 4096> scratch_;  // bytes drained before closing
   HttpServer::Impl* server_;

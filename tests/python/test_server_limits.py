@@ -1,8 +1,10 @@
 """`nearstore serve`'s defences end to end, each on a server of its own: answers bounded by
-max_response_bytes, API key settings that fail closed, integers checked at full width."""
+max_response_bytes, API key settings that fail closed, integers checked at full width, and
+HTTP/1.1 details (100 Continue, bodies in an encoding the server does not read)."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -85,3 +87,25 @@ def test_k_is_checked_at_full_width(plain: ServerProcess, k: int) -> None:
             r = c.post(f"/v1/collections/k/{route}", json={**body, "k": k})
             assert r.status_code == 400, (route, r.text)
             assert r.json()["error"]["message"] == f"k must be 1..100000, got {k}", (route, r.text)
+
+
+def test_expect_continue_is_answered_and_encoded_bodies_refused(plain: ServerProcess) -> None:
+    """curl sends Expect: 100-continue before a body over 1 MiB and waited a second for an
+    answer that never came; a gzip body was read as if plain."""
+    host, port = plain.url.removeprefix("http://").split(":")
+    body = b'{"name": "expect", "dim": 2}'
+    head = (b"POST /v1/collections HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n" % len(body))
+    with socket.create_connection((host, int(port)), timeout=0.5) as s:
+        s.sendall(head + b"Expect: 100-continue\r\n\r\n")
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"  # within 0.5 s
+        s.settimeout(10)
+        s.sendall(body)
+        assert s.recv(100).startswith(b"HTTP/1.1 201 ")
+    chunked = (head.replace(b"Content-Length: %d" % len(body), b"Transfer-Encoding: gzip, chunked")
+               + b"\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    for request, status in [(head + b"Content-Encoding: gzip\r\n\r\n" + body, b"415"),
+                            (chunked, b"501")]:
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(request)
+            assert s.recv(4096).startswith(b"HTTP/1.1 " + status + b" "), request
