@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "nearstore/nearstore.h"
 #include "storage/env.h"
@@ -570,6 +571,35 @@ TEST(Persistence, ReplayThatFreezesMemtablesThenStopsAfterOneSeal) {
     ASSERT_TRUE(got.ok());
     EXPECT_TRUE(got->has_value()) << "batch " << b << " is missing";
   }
+}
+
+// Open removes collection directories the MANIFEST does not list (a create or drop cut short),
+// and only those: names in exactly the form it gives them (storage/filename.h). It used to read
+// them with sscanf("c%llu"), which took "c1-backup" or "c7" for one and removed it.
+TEST(Persistence, OpenRemovesOnlyItsOwnUnlistedDirectories) {
+  test::ScopedTempDir dir("foreign_dirs");
+  {
+    auto db = Database::Open(dir.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = (*db)->CreateCollection("c", 2, Metric::kL2);
+    ASSERT_TRUE(c.ok() && (*c)->Upsert(Point{"a", {1, 2}, ""}).ok());
+  }
+  namespace fs = std::filesystem;
+  const std::vector<std::string> foreign = {"c1-backup", "c7", "c000001.old", "cache"};
+  for (const auto& name : foreign) {
+    fs::create_directories(fs::path(dir.path()) / name);
+    std::ofstream(fs::path(dir.path()) / name / "keep.txt") << "someone's file";
+  }
+  fs::create_directories(fs::path(dir.path()) / "c000099");  // ours, listed nowhere
+  auto db = Database::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  for (const auto& name : foreign) {
+    EXPECT_TRUE(fs::exists(fs::path(dir.path()) / name / "keep.txt")) << name << " was removed";
+  }
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "c000099"));
+  auto c = (*db)->GetCollection("c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->Count(), 1u);
 }
 
 // kNoSync hands writes to the OS without fsync: within one process nothing is lost on Close.
