@@ -6,7 +6,8 @@
 // mixture of 16 clusters, each a 32-dimensional subspace around its centre plus a little noise,
 // normalised (cosine); queries drawn the same way (never stored points). One hnsw collection
 // per quantization (none, sq8, binary; m 16, ef_construction 100), all rows sealed into one
-// segment by Flush().
+// segment by Flush(); with `--quantizations flat`, a flat collection (the exact scan; ef has
+// no effect there).
 //
 // For each collection and each ef, it times `passes` passes over the queries with
 // Collection::Search (k 10, one query per call, search_threads 1, no metadata) after a warm-up
@@ -119,13 +120,16 @@ std::vector<std::vector<size_t>> ExactNeighbours(const std::vector<float>& rows,
 
 std::string IdOf(size_t row) { return "r" + std::to_string(row); }
 
+// `kind`: a quantization's name, or "flat".
 void Build(Database& db, const std::string& name, const std::vector<float>& rows, uint32_t dim,
-           nearstore::Quantization quantization) {
+           const std::string& kind) {
   nearstore::IndexOptions index;
-  index.kind = nearstore::IndexKind::kHnsw;
-  index.m = 16;
-  index.ef_construction = 100;
-  index.quantization = quantization;
+  if (kind != "flat") {
+    index.kind = nearstore::IndexKind::kHnsw;
+    index.m = 16;
+    index.ef_construction = 100;
+    index.quantization = Check(nearstore::ParseQuantization(kind), "quantization");
+  }
   auto col = Check(db.CreateCollection(name, dim, nearstore::Metric::kCosine, index), "create");
   const size_t n = rows.size() / dim;
   constexpr size_t kBatch = 1000;
@@ -189,7 +193,7 @@ int main(int argc, char** argv) {
     const std::string name = kind + suffix;
     if (!db->GetCollection(name).ok()) {
       std::fprintf(stderr, "[graph_search_bench] building %s\n", name.c_str());
-      Build(*db, name, rows, dim, Check(nearstore::ParseQuantization(kind), "quantization"));
+      Build(*db, name, rows, dim, kind);
     }
   }
   const auto truth =

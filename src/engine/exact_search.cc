@@ -1,7 +1,8 @@
 #include "engine/exact_search.h"
 
-#include <cmath>
+#include <algorithm>
 
+#include "engine/distance.h"
 #include "simd/distance.h"
 
 namespace nearstore::engine {
@@ -70,27 +71,13 @@ void ScanRange(const Range& range, const float* queries, size_t nq, uint32_t dim
       float* s = scores.data() + q * n;
       // Rank by the distance the user sees, not the kernel's value: conversion rounds
       // (1 - cos, sqrt), and two rows whose reported distances tie must be ordered by id.
-      ToDistances(metric, s, n);
+      KernelValuesToUserDistances(metric, s, n);
       Collect(s, n, range, range.first_row + off, seq, &(*tops)[q]);
     }
   }
 }
 
 }  // namespace
-
-void ToDistances(Metric metric, float* values, size_t n) {
-  switch (metric) {
-    case Metric::kCosine:  // values are dot products of unit vectors
-      for (size_t i = 0; i < n; ++i) values[i] = 1.0f - values[i];
-      return;
-    case Metric::kDot:
-      for (size_t i = 0; i < n; ++i) values[i] = -values[i];
-      return;
-    case Metric::kL2:  // values are squared distances
-      for (size_t i = 0; i < n; ++i) values[i] = std::sqrt(std::max(0.0f, values[i]));
-      return;
-  }
-}
 
 std::vector<std::vector<Candidate>> ExactSearch(const Snapshot& snapshot, const float* queries,
                                                 size_t nq, uint32_t dim, Metric metric, size_t k,

@@ -26,10 +26,6 @@ struct Snapshot {
   uint64_t seq = 0;
 };
 
-// Turns n kernel values in place into the user's distances (smaller is closer): cosine
-// 1 - dot (of unit vectors), l2 sqrt of the squared distance, dot -dot.
-void ToDistances(Metric metric, float* values, size_t n);
-
 // For each of the nq queries (rows of `queries`, prepared as stored: normalised for cosine),
 // the k closest visible rows, closest first.
 std::vector<std::vector<Candidate>> ExactSearch(const Snapshot& snapshot, const float* queries,

@@ -1,10 +1,7 @@
 #include "engine/filtered_search.h"
 
-#include <algorithm>
-#include <cmath>
-
+#include "engine/distance.h"
 #include "engine/segment.h"
-#include "simd/distance.h"
 
 namespace nearstore::engine {
 namespace {
@@ -18,19 +15,6 @@ namespace {
 // and 10% it reached only 0.94-0.98 recall for the time the plain walk or the exact plan
 // needs for 0.99-1.0, with M = 16.)
 constexpr double kExactFraction = 0.08;
-
-float RowDistance(Metric metric, const float* query, const float* row, uint32_t dim) {
-  const auto& kernels = simd::Kernels();
-  switch (metric) {
-    case Metric::kCosine:
-      return 1.0f - kernels.dot(query, row, dim);
-    case Metric::kDot:
-      return -kernels.dot(query, row, dim);
-    case Metric::kL2:
-      return std::sqrt(std::max(0.0f, kernels.l2sq(query, row, dim)));
-  }
-  return 0;
-}
 
 // Offers to `top` the visible, passing rows of `f` (its candidates, or all its rows).
 void ScanExact(const SourceFilter& f, bool all_rows, const float* query, uint32_t dim,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "engine/distance.h"
 #include "engine/segment.h"
 #include "index/codes.h"
 #include "index/hnsw.h"

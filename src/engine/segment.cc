@@ -1,25 +1,6 @@
 #include "engine/segment.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace nearstore::engine {
-
-index::GraphMetric GraphMetricFor(Metric metric) {
-  return metric == Metric::kL2 ? index::GraphMetric::kL2 : index::GraphMetric::kInnerProduct;
-}
-
-float UserDistance(Metric metric, float ranking_distance) {
-  switch (metric) {
-    case Metric::kCosine:  // -dot of unit vectors
-      return 1.0f + ranking_distance;
-    case Metric::kDot:  // -dot
-      return ranking_distance;
-    case Metric::kL2:  // squared distance
-      return std::sqrt(std::max(0.0f, ranking_distance));
-  }
-  return ranking_distance;
-}
 
 Segment::Segment(std::shared_ptr<storage::MappedFile> file, storage::SegmentView view,
                  std::string name, std::optional<index::HnswGraph> graph, index::CodeSet codes,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/distance.h"  // GraphMetricFor, for the graph of a collection's metric
 #include "engine/row_source.h"
 #include "filter/payload_index.h"
 #include "index/codes.h"
@@ -80,10 +81,5 @@ class Segment final : public RowSource {
   std::shared_ptr<const filter::PayloadIndex> stored_payload_;  // likewise
   mutable std::atomic<std::shared_ptr<const filter::PayloadIndex>> payload_;
 };
-
-// The graph metric that ranks like `metric` (stored vectors are unit length for cosine).
-index::GraphMetric GraphMetricFor(Metric metric);
-// A graph ranking distance turned into the user's distance for `metric` (see Metric).
-float UserDistance(Metric metric, float ranking_distance);
 
 }  // namespace nearstore::engine
