@@ -205,13 +205,23 @@ def test_connect_keeps_one_connection_per_thread(server: ServerProcess) -> None:
         for t in threads:
             t.join()
         searches()  # this thread's connection, used again after create and upsert
-    remotes = {}
-    for line in server.log().splitlines():
-        entry = json.loads(line) if line.startswith("{") else {}
-        if entry.get("path", "").startswith("/v1/collections/keepalive"):
-            remotes[entry["remote"]] = remotes.get(entry["remote"], 0) + 1
+
+    def remotes() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for line in server.log().splitlines():
+            entry = json.loads(line) if line.startswith("{") else {}
+            if entry.get("path", "").startswith("/v1/collections/keepalive"):
+                counts[entry["remote"]] = counts.get(entry["remote"], 0) + 1
+        return counts
+
+    # A request's line is logged once its response is written, which is also when the client
+    # may read it and go on: the last line can come a moment after the last answer (this test
+    # read the log too early about one run in five). Wait for all 47, then count.
+    deadline = time.monotonic() + 10
+    while sum(remotes().values()) < 47 and time.monotonic() < deadline:
+        time.sleep(0.01)
     # This thread: collection, upsert and 15 searches; the two others: 15 searches each.
-    assert sorted(remotes.values()) == [15, 15, 17], remotes
+    assert sorted(remotes().values()) == [15, 15, 17], remotes()
 
 
 def raw_request(server: ServerProcess, data: bytes, *, pause: float = 0.0,
