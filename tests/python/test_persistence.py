@@ -301,3 +301,27 @@ def test_open_rejects_a_file_path(tmp_path):
         nearstore.open(f)
     assert isinstance(ei.value, Error)
     assert str(f) in str(ei.value)
+
+
+def test_verify_calls_a_reopenable_database_intact(tmp_path):
+    """Issue 17, defect 3, as reported: an id written twice and flushed; compaction keeps the
+    second row only. `nearstore verify` said the MANIFEST disagreed with the segment (exit 1)."""
+    import subprocess
+
+    from server_process import nearstore_binary
+
+    path = tmp_path / "db"
+    db = nearstore.open(path)
+    c = db.create_collection("c", dim=2)
+    c.insert("a", [1, 2])
+    c.insert("a", [2, 1])
+    c.flush()
+    db.close()
+    run = subprocess.run(
+        [nearstore_binary(), "verify", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "-> intact" in run.stdout
+    with nearstore.open(path) as db:
+        got = db.get_collection("c").get("a")
+        assert got is not None and got[0][0] > got[0][1]  # [2, 1], normalised
