@@ -206,6 +206,44 @@ Result<bool> Fields::Bool(std::string_view key, bool fallback) const {
   return v.get<bool>();
 }
 
+Result<double> Fields::Number(std::string_view key, double fallback, double lo, double hi) const {
+  if (!Has(key)) return fallback;
+  const json& v = At(key);
+  // A JSON number is finite; the text of one ("nan", "1e999" as a string) is not a number.
+  if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi)) {
+    auto bound = [](double x) {  // 1, not 1.0
+      return std::fabs(x) < 1e15 && x == std::trunc(x) ? std::to_string(static_cast<int64_t>(x))
+                                                       : json(x).dump();
+    };
+    return Status::InvalidArgument("'" + Where(key) + "' must be a number in " + bound(lo) + ".." +
+                                   bound(hi) + ", got " + Describe(v));
+  }
+  return v.get<double>();
+}
+
+Result<const json*> Fields::Object(std::string_view key) const {
+  if (!Has(key)) return static_cast<const json*>(nullptr);
+  const json& v = At(key);
+  if (!v.is_object()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be an object, got " + Describe(v));
+  }
+  return &v;
+}
+
+Result<const json*> Fields::Array(std::string_view key, size_t max) const {
+  if (!Has(key)) return static_cast<const json*>(nullptr);
+  const json& v = At(key);
+  if (!v.is_array()) {
+    return Status::InvalidArgument("'" + Where(key) + "' must be a list, got " + Describe(v));
+  }
+  if (v.size() > max) {
+    return Status::InvalidArgument("'" + Where(key) + "' holds " + std::to_string(v.size()) +
+                                   " entries; at most " + std::to_string(max) +
+                                   " are accepted per request");
+  }
+  return &v;
+}
+
 Result<std::vector<float>> Fields::Vector(std::string_view key) const {
   if (!Has(key)) {
     return Status::InvalidArgument("'" + Where(key) + "' is required (a list of numbers)");

@@ -31,15 +31,24 @@ Response JsonResponse(const nlohmann::json& body, unsigned http_status = 200);
 // The body as a JSON object; InvalidArgument saying why not ("" is refused too).
 [[nodiscard]] Result<nlohmann::json> ParseObject(std::string_view body);
 
-// Typed fields of one JSON object, each error naming `where` + the key.
+// Typed fields of one JSON object, each error naming `where` + the key. No reader throws:
+// every value is checked for its type (and range) before it is read.
 class Fields {
  public:
-  Fields(const nlohmann::json& object, std::string where)
-      : object_(object), where_(std::move(where)) {}
+  // What a member holding null means: a value like any other (the native face: null where a
+  // number belongs is a wrong type), or an absent member (Qdrant's face: its clients and its
+  // server read null as "not given").
+  enum class Nulls { kValue, kAbsent };
+
+  Fields(const nlohmann::json& object, std::string where, Nulls nulls = Nulls::kValue)
+      : object_(object), where_(std::move(where)), nulls_(nulls) {}
 
   // InvalidArgument naming the first key not in `known`.
   [[nodiscard]] Status OnlyKnown(std::initializer_list<std::string_view> known) const;
-  bool Has(std::string_view key) const { return object_.contains(key); }
+  bool Has(std::string_view key) const {
+    const auto it = object_.find(key);
+    return it != object_.end() && (nulls_ == Nulls::kValue || !it->is_null());
+  }
   const nlohmann::json& At(std::string_view key) const { return object_.at(key); }
   std::string Where(std::string_view key) const;
 
@@ -50,6 +59,13 @@ class Fields {
   // Any integer (the engine checks its range and says what it accepts).
   [[nodiscard]] Result<int64_t> Integer(std::string_view key, int64_t fallback) const;
   [[nodiscard]] Result<bool> Bool(std::string_view key, bool fallback) const;
+  // A finite number in lo..hi (integers too).
+  [[nodiscard]] Result<double> Number(std::string_view key, double fallback, double lo,
+                                      double hi) const;
+  // The object under `key`, or nullptr when it is absent.
+  [[nodiscard]] Result<const nlohmann::json*> Object(std::string_view key) const;
+  // The list under `key` (at most `max` entries), or nullptr when it is absent.
+  [[nodiscard]] Result<const nlohmann::json*> Array(std::string_view key, size_t max) const;
   // Float32 values sent as base64 of their little-endian bytes (the Python client's form:
   // exact, compact, and NaN or infinity reach the engine, which names them as it does
   // in-process).
@@ -66,6 +82,7 @@ class Fields {
  private:
   const nlohmann::json& object_;
   std::string where_;
+  Nulls nulls_;
 };
 
 // A JSON array of numbers as float32 values; InvalidArgument naming `where` otherwise.

@@ -194,6 +194,47 @@ TEST(FieldsTest, Bool) {
   EXPECT_THAT(ErrorOf(f.Bool("text", false)), HasSubstr("'text' must be true or false"));
 }
 
+TEST(FieldsTest, Number) {
+  const json o = json::parse(
+      R"({"half": 0.5, "two": 2, "text": "nan", "big": 1e300, "minus": -1, "null": null})");
+  const Fields f(o, "q");
+  EXPECT_EQ(*f.Number("absent", 0.25, 0, 1), 0.25);
+  EXPECT_EQ(*f.Number("half", 0, 0, 1), 0.5);
+  EXPECT_EQ(*f.Number("two", 0, 0, 2), 2.0);  // integers too; the bounds are inclusive
+  EXPECT_THAT(ErrorOf(f.Number("text", 0, 0, 1)),
+              HasSubstr("'q.text' must be a number in 0..1, got string \"nan\""));
+  for (const char* key : {"two", "big", "minus", "null"}) {
+    EXPECT_THAT(ErrorOf(f.Number(key, 0, 0, 1)), HasSubstr(std::string("'q.") + key + "'")) << key;
+  }
+}
+
+TEST(FieldsTest, ObjectAndArray) {
+  const json o = json::parse(R"({"o": {"a": 1}, "l": [1, 2, 3], "n": 5, "null": null})");
+  const Fields f(o, "q");
+  EXPECT_EQ(*f.Object("absent"), nullptr);
+  EXPECT_EQ((**f.Object("o"))["a"], 1);
+  EXPECT_THAT(ErrorOf(f.Object("l")), HasSubstr("'q.l' must be an object, got array [1,2,3]"));
+  EXPECT_THAT(ErrorOf(f.Object("null")), HasSubstr("'q.null' must be an object"));
+  EXPECT_EQ(*f.Array("absent", 3), nullptr);
+  EXPECT_EQ((*f.Array("l", 3))->size(), 3u);
+  EXPECT_THAT(ErrorOf(f.Array("l", 2)),
+              HasSubstr("'q.l' holds 3 entries; at most 2 are accepted per request"));
+  EXPECT_THAT(ErrorOf(f.Array("n", 2)), HasSubstr("'q.n' must be a list, got number 5"));
+}
+
+TEST(FieldsTest, NullsAsValuesOrAsAbsent) {
+  const json o = json::parse(R"({"limit": null, "name": null})");
+  const Fields values(o, "");
+  EXPECT_TRUE(values.Has("limit"));
+  EXPECT_THAT(ErrorOf(values.Unsigned("limit", 10, 1, 100)), HasSubstr("'limit'"));
+  const Fields absent(o, "", Fields::Nulls::kAbsent);
+  EXPECT_FALSE(absent.Has("limit"));
+  EXPECT_EQ(*absent.Unsigned("limit", 10, 1, 100), 10u);
+  EXPECT_EQ(*absent.String("name", "x"), "x");
+  EXPECT_THAT(ErrorOf(absent.String("name")), HasSubstr("'name' is required"));
+  EXPECT_THAT(ErrorOf(absent.OnlyKnown({"limit"})), HasSubstr("unknown field 'name'"));
+}
+
 TEST(FieldsTest, Vector) {
   const json o = json::parse(
       R"({"good": [1, -2.5, 0, 3e38], "empty": [], "text": ["x"], "scalar": 3,
