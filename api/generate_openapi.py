@@ -86,21 +86,87 @@ def qop(summary, result, request=None, params=None):
 QC = "/collections/{collection}"
 obj = {"type": "object"}
 anyv = {}
+# Request bodies of the Qdrant face as src/server/qdrant_request.h reads them: every field
+# named (others are refused), null where Qdrant takes null for "not given", and the fields
+# accepted only at their default as an enum of that default. Never stricter than the server:
+# the fuzz test sends what this forbids and expects it refused.
+def n(schema): return {**schema, "nullable": True}
+def only(*values): return n({"enum": [*values, None] if None not in values else list(values)})
+def qobj(props, required=()):
+    o = {"type": "object", "additionalProperties": False, "properties": props}
+    if required: o["required"] = list(required)
+    return o
+qid = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "description": "a UUID"}]}
+qids = {"type": "array", "items": qid}
+qvec = {"anyOf": [vec, {"type": "object", "description": "{\"\": [numbers]}: the unnamed vector by its name"}]}
+qfilter = n({"type": "object", "description": "Qdrant's filter (must, should, must_not and their conditions)"})
+keys = {"type": "array", "items": {"type": "string"}}
+some_keys = {"anyOf": [keys, {"type": "string"}]}
+with_payload = n({"anyOf": [{"type": "boolean"}, keys, qobj({"include": some_keys}, ["include"]), qobj({"exclude": some_keys}, ["exclude"])]})
+with_vector = n({"anyOf": [{"type": "boolean"}, {"type": "array", "items": {"type": "string", "enum": [""]}}]})
+count = n({"type": "integer", "minimum": 0})
+shard_key = only(None)
+hnsw = n(qobj({"m": n({"type": "integer", "minimum": 1}), "ef_construct": count, "full_scan_threshold": only(10000), "max_indexing_threads": only(0),
+               "on_disk": only(False), "memory": only("cached"), "payload_m": only(None), "inline_storage": only(False)}))
+quantization = n({"type": "object", "description": "{\"scalar\": {\"type\": \"int8\"}} or {\"binary\": {}}"})
+vector_params = qobj({"size": {"type": "integer", "minimum": 1}, "distance": {"type": "string", "enum": ["Cosine", "Euclid", "Dot"]},
+                      "hnsw_config": hnsw, "quantization_config": quantization, "on_disk": only(False), "memory": only("cached"),
+                      "datatype": only("float32"), "multivector_config": only(None)}, ["size", "distance"])
+empty = n({"type": "object", "maxProperties": 0})
+q_create = qobj({"vectors": {"anyOf": [vector_params, qobj({"": vector_params}, [""])]}, "shard_number": only(1), "sharding_method": only("auto"),
+                 "replication_factor": only(1), "write_consistency_factor": only(1), "on_disk_payload": n({"type": "boolean"}),
+                 "payload": empty, "id_tracker": empty, "hnsw_config": hnsw, "wal_config": empty, "optimizers_config": empty,
+                 "quantization_config": quantization, "sparse_vectors": empty, "strict_mode_config": n({"type": "object"}), "metadata": empty}, ["vectors"])
+q_point = qobj({"id": qid, "vector": qvec, "payload": n({"type": "object"})}, ["id", "vector"])
+q_upsert = {"anyOf": [
+    qobj({"points": {"type": "array", "items": q_point}, "shard_key": shard_key, "update_filter": only(None), "update_mode": only("upsert")}, ["points"]),
+    qobj({"batch": qobj({"ids": qids, "vectors": {"anyOf": [{"type": "array", "items": vec}, {"type": "object"}]}, "payloads": n({"type": "array", "items": n({"type": "object"})})}, ["ids", "vectors"]),
+          "shard_key": shard_key, "update_filter": only(None), "update_mode": only("upsert")}, ["batch"])]}
+q_vectors = qobj({"points": {"type": "array", "items": qobj({"id": qid, "vector": qvec}, ["id", "vector"])}, "shard_key": shard_key, "update_filter": only(None)}, ["points"])
+q_targets = {"anyOf": [qobj({"points": qids, "shard_key": shard_key}, ["points"]), qobj({"filter": {"type": "object"}, "shard_key": shard_key}, ["filter"])]}
+def q_edit(extra, required):
+    return {"anyOf": [qobj({**extra, "points": qids, "shard_key": shard_key}, [*required, "points"]), qobj({**extra, "filter": {"type": "object"}, "shard_key": shard_key}, [*required, "filter"])]}
+q_retrieve = qobj({"ids": qids, "with_payload": with_payload, "with_vector": with_vector, "shard_key": shard_key}, ["ids"])
+q_scroll = qobj({"offset": n(qid), "limit": n({"type": "integer", "minimum": 1}), "filter": qfilter, "with_payload": with_payload,
+                 "with_vector": with_vector, "order_by": only(None), "shard_key": shard_key})
+q_count = qobj({"filter": qfilter, "exact": n({"type": "boolean"}), "shard_key": shard_key})
+mmr = n(qobj({"diversity": n({"type": "number", "minimum": 0, "maximum": 1}), "candidates_limit": n({"type": "integer", "minimum": 1})}))
+q_query = qobj({"query": {"anyOf": [qvec, qid, qobj({"nearest": {"anyOf": [qvec, qid]}, "mmr": mmr}, ["nearest"])]},
+                "using": only(""), "filter": qfilter, "score_threshold": n({"type": "number"}),
+                "params": n(qobj({"hnsw_ef": count, "exact": only(False), "indexed_only": only(False), "acorn": n({"type": "object"}), "idf": only(None),
+                                  "quantization": n(qobj({"ignore": only(False), "rescore": only(True), "oversampling": n({"type": "number", "minimum": 1})}))})),
+                "limit": n({"type": "integer", "minimum": 1}), "offset": count, "with_vector": with_vector, "with_payload": with_payload,
+                "lookup_from": n(qobj({"collection": {"type": "string"}, "vector": only(""), "shard_key": shard_key}, ["collection"])),
+                "prefetch": n({"type": "array", "maxItems": 0}), "shard_key": shard_key}, ["query"])
+q_index = qobj({"field_name": {"type": "string"}, "field_schema": n({"anyOf": [
+    {"type": "string", "enum": ["keyword", "uuid", "integer", "float", "bool"]},
+    qobj({"type": {"type": "string", "enum": ["keyword", "uuid", "integer", "float", "bool"]}, "is_tenant": only(False), "is_principal": only(False),
+          "on_disk": only(False), "memory": only("cached"), "enable_hnsw": only(True), "prefix": only(None), "nested": only(None),
+          "lookup": only(True), "range": only(True)}, ["type"])]})}, ["field_name"])
+# Query strings: writes take wait, ordering, timeout; reads consistency, timeout (qdrant_fields.h).
+timeout = {"name": "timeout", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+writes = param + [{"name": "wait", "in": "query", "required": False, "schema": {"type": "boolean"}},
+                  {"name": "ordering", "in": "query", "required": False, "schema": {"type": "string", "enum": ["weak", "medium", "strong"]}}, timeout]
+reads = param + [{"name": "consistency", "in": "query", "required": False, "schema": {"type": "string", "description": "an integer >= 1, majority, quorum or all"}}, timeout]
+point_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 qpaths = {
   "/collections": {"get": qop("List collections", obj)},
-  QC: {"get": qop("Collection info", obj, params=param), "put": qop("Create a collection", {"type": "boolean"}, body(obj), param), "delete": qop("Delete a collection", {"type": "boolean"}, params=param)},
+  QC: {"get": qop("Collection info", obj, params=param), "put": qop("Create a collection", {"type": "boolean"}, body(q_create), param + [timeout]),
+       "delete": qop("Delete a collection", {"type": "boolean"}, params=param + [timeout])},
   QC + "/exists": {"get": qop("Whether it exists", obj, params=param)},
-  QC + "/points": {"put": qop("Upsert points", obj, body(obj), param), "post": qop("Retrieve points", {"type": "array"}, body(obj), param)},
-  QC + "/points/{id}": {"get": qop("One point", obj, params=param + [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}])},
-  QC + "/points/delete": {"post": qop("Delete points", obj, body(obj), param)},
-  QC + "/points/payload": {"post": qop("Set payload", obj, body(obj), param), "put": qop("Overwrite payload", obj, body(obj), param)},
-  QC + "/points/payload/delete": {"post": qop("Delete payload keys", obj, body(obj), param)},
-  QC + "/points/scroll": {"post": qop("Scroll points", obj, body(obj, required=False), param)},
-  QC + "/points/count": {"post": qop("Count points", obj, body(obj, required=False), param)},
-  QC + "/points/query": {"post": qop("Query points", obj, body(obj), param)},
-  QC + "/points/query/batch": {"post": qop("Query points in batch", {"type": "array"}, body(obj), param)},
-  QC + "/index": {"put": qop("Create a payload index", obj, body(obj), param)},
-  QC + "/index/{field}": {"delete": qop("Delete a payload index", obj, params=param + [{"name": "field", "in": "path", "required": True, "schema": {"type": "string"}}])},
+  QC + "/points": {"put": qop("Upsert points", obj, body(q_upsert), writes), "post": qop("Retrieve points", {"type": "array"}, body(q_retrieve), reads)},
+  QC + "/points/vectors": {"put": qop("Replace the vectors of existing points", obj, body(q_vectors), writes)},
+  QC + "/points/{id}": {"get": qop("One point", obj, params=reads + point_id)},
+  QC + "/points/delete": {"post": qop("Delete points", obj, body(q_targets), writes)},
+  QC + "/points/payload": {"post": qop("Set payload", obj, body(q_edit({"payload": {"type": "object"}, "key": only(None)}, ["payload"])), writes),
+                           "put": qop("Overwrite payload", obj, body(q_edit({"payload": {"type": "object"}, "key": only(None)}, ["payload"])), writes)},
+  QC + "/points/payload/delete": {"post": qop("Delete payload keys", obj, body(q_edit({"keys": keys}, ["keys"])), writes)},
+  QC + "/points/scroll": {"post": qop("Scroll points", obj, body(q_scroll, required=False), reads)},
+  QC + "/points/count": {"post": qop("Count points", obj, body(q_count, required=False), reads)},
+  QC + "/points/query": {"post": qop("Query points", obj, body(q_query), reads)},
+  QC + "/points/query/batch": {"post": qop("Query points in batch", {"type": "array"}, body(qobj({"searches": {"type": "array", "items": q_query}}, ["searches"])), reads)},
+  QC + "/index": {"put": qop("Create a payload index", obj, body(q_index), writes)},
+  QC + "/index/{field}": {"delete": qop("Delete a payload index", obj, params=writes + [{"name": "field", "in": "path", "required": True, "schema": {"type": "string"}}])},
 }
 paths.update(qpaths)
 doc = {"openapi": "3.0.3", "info": {"title": "nearstore", "version": "0.1.0", "description": "The HTTP API of `nearstore serve` (docs/SERVER.md): the native face under /v1/, the Qdrant-compatible face under /collections, and the service routes."},

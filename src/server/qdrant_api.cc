@@ -1,13 +1,16 @@
 #include "server/qdrant_api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "filter/filter.h"
 #include "server/json_io.h"
 #include "server/qdrant_compat.h"
+#include "server/qdrant_request.h"
 #include "storage/json_text.h"
 
 namespace nearstore::server {
@@ -37,76 +40,56 @@ json Payload(const std::string& metadata) {
 
 json Completed() { return {{"operation_id", 0}, {"status", "completed"}}; }
 
-// with_payload / with_vector: true, false, or (payload) a list of keys to include.
-bool Wants(const json& body, const char* key, bool fallback) {
-  if (!body.contains(key)) return fallback;
-  const json& v = body[key];
-  return v.is_boolean() ? v.get<bool>() : !v.is_null();
+using qdrant::Params;
+
+// A point as Qdrant returns it: {"id", "payload", "vector"} (null where not asked for).
+json Record(const Point& p, const qdrant::PayloadSelector& with_payload, bool with_vector) {
+  json r = {{"id", QdrantId(p.id)}};
+  r["payload"] = qdrant::SelectPayload(Payload(p.metadata), with_payload);
+  r["vector"] = with_vector ? json(p.vector) : json(nullptr);
+  return r;
 }
 
-json PayloadFor(const json& body, const std::string& metadata) {
-  json payload = Payload(metadata);
-  if (body.contains("with_payload") && body["with_payload"].is_array()) {
-    json only = json::object();
-    for (const auto& k : body["with_payload"]) {
-      if (k.is_string() && payload.contains(k.get<std::string>())) {
-        only[k.get<std::string>()] = payload[k.get<std::string>()];
-      }
-    }
-    return only;
-  }
-  return payload;
+// MMR costs (limit + offset) * candidates_limit similarities of `dim` values each, and holds
+// the candidates' vectors: both bounded, so that one query cannot hold a thread for minutes.
+inline constexpr uint64_t kMaxMmrWork = uint64_t{1} << 30;     // multiply-adds
+inline constexpr uint64_t kMaxMmrVectors = uint64_t{1} << 26;  // floats (256 MiB)
+
+Status CheckMmrWork(const qdrant::QueryRequest& q, uint32_t dim) {
+  // Each factor is at most max_limit (a uint32) and dim at most kMaxDimension: no overflow.
+  const uint64_t picks = q.limit + q.offset, work = picks * q.mmr_candidates * dim;
+  const uint64_t vectors = q.mmr_candidates * dim;
+  if (work <= kMaxMmrWork && vectors <= kMaxMmrVectors) return Status::Ok();
+  return Status::InvalidArgument(
+      "mmr over " + std::to_string(q.mmr_candidates) + " candidates picking " +
+      std::to_string(picks) + " (limit + offset) of dimension " + std::to_string(dim) +
+      " is too much work: (limit + offset) * candidates_limit * dimension must be at most " +
+      std::to_string(kMaxMmrWork) + " and candidates_limit * dimension at most " +
+      std::to_string(kMaxMmrVectors));
 }
 
 class QdrantApi {
  public:
   QdrantApi(Database* db, const ServerOptions& options) : db_(db), limits_(options) {}
 
-  Result<json> ListCollections(const Request&) {
+  Result<json> ListCollections(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, Params::kNone));
     json out = json::array();
     for (const auto& c : db_->ListCollections()) out.push_back({{"name", c.name}});
     return json{{"collections", out}};
   }
 
   Result<json> CreateCollection(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, Params::kCollection));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body.empty() ? "{}" : r.body));
-    const json& vectors = body.contains("vectors") ? body["vectors"] : json();
-    if (!vectors.is_object() || !vectors.contains("size") || !vectors.contains("distance")) {
-      return Status::InvalidArgument(
-          "'vectors' must be {\"size\": N, \"distance\": \"Cosine\"|\"Euclid\"|\"Dot\"} (one "
-          "unnamed vector per point; named vectors are not supported)");
-    }
-    if (!vectors["size"].is_number_unsigned()) {
-      return Status::InvalidArgument("'vectors.size' must be a positive integer");
-    }
-    NEARSTORE_ASSIGN_OR_RETURN(const Metric metric, qdrant::MetricOf(vectors["distance"]));
-    IndexOptions index;
-    index.kind = IndexKind::kHnsw;
-    index.ef_construction = 100;  // Qdrant's default ef_construct
-    if (body.contains("hnsw_config") && body["hnsw_config"].is_object()) {
-      const json& h = body["hnsw_config"];
-      if (h.contains("m") && h["m"].is_number_unsigned()) index.m = h["m"].get<uint32_t>();
-      if (h.contains("ef_construct") && h["ef_construct"].is_number_unsigned()) {
-        index.ef_construction = h["ef_construct"].get<uint32_t>();
-      }
-    }
-    if (body.contains("quantization_config") && body["quantization_config"].is_object()) {
-      const json& q = body["quantization_config"];
-      if (q.contains("scalar")) {
-        index.quantization = Quantization::kSq8;
-      } else if (q.contains("binary")) {
-        index.quantization = Quantization::kBinary;
-      } else {
-        return Status::InvalidArgument("quantization_config: only scalar and binary are supported");
-      }
-    }
-    NEARSTORE_RETURN_IF_ERROR(db_->CreateCollection(r.params.at("collection"),
-                                                    vectors["size"].get<uint32_t>(), metric, index)
-                                  .status());
+    NEARSTORE_ASSIGN_OR_RETURN(const auto c, qdrant::ReadCreateCollection(body));
+    NEARSTORE_RETURN_IF_ERROR(
+        db_->CreateCollection(r.params.at("collection"), c.dim, c.metric, c.index).status());
     return json(true);
   }
 
   Result<json> GetCollection(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, Params::kNone));
     NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
     const CollectionInfo i = col->Info();
     json schema = json::object();
@@ -147,6 +130,7 @@ class QdrantApi {
   }
 
   Result<json> DropCollection(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, Params::kCollection));
     const Status s = db_->DropCollection(r.params.at("collection"));
     if (s.code() == StatusCode::kNotFound) return json(false);
     NEARSTORE_RETURN_IF_ERROR(s);
@@ -154,6 +138,7 @@ class QdrantApi {
   }
 
   Result<json> Exists(const Request& r) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, Params::kNone));
     const auto col = db_->GetCollection(r.params.at("collection"));
     if (!col.ok() && col.status().code() != StatusCode::kNotFound) return col.status();
     return json{{"exists", col.ok()}};
@@ -161,61 +146,49 @@ class QdrantApi {
 
   // {"points": [{"id", "vector", "payload"}]} or {"batch": {"ids", "vectors", "payloads"}}.
   Result<json> Upsert(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    std::vector<Point> points;
-    if (body.contains("points") && body["points"].is_array()) {
-      const json& list = body["points"];
-      NEARSTORE_RETURN_IF_ERROR(CheckBatch(list.size()));
-      for (size_t i = 0; i < list.size(); ++i) {
-        const std::string at = "points[" + std::to_string(i) + "]";
-        if (!list[i].is_object()) return Status::InvalidArgument(at + " must be an object");
-        NEARSTORE_ASSIGN_OR_RETURN(
-            Point p, MakePoint(list[i].value("id", json()), list[i].value("vector", json()),
-                               list[i].value("payload", json()), at));
-        points.push_back(std::move(p));
-      }
-    } else if (body.contains("batch") && body["batch"].is_object()) {
-      const json& b = body["batch"];
-      const json ids = b.value("ids", json::array()), vectors = b.value("vectors", json::array());
-      const json payloads = b.value("payloads", json());
-      if (!ids.is_array() || !vectors.is_array() || ids.size() != vectors.size() ||
-          (payloads.is_array() && payloads.size() != ids.size())) {
-        return Status::InvalidArgument(
-            "batch: 'ids' and 'vectors' (and 'payloads') must be "
-            "lists of the same length");
-      }
-      NEARSTORE_RETURN_IF_ERROR(CheckBatch(ids.size()));
-      for (size_t i = 0; i < ids.size(); ++i) {
-        NEARSTORE_ASSIGN_OR_RETURN(
-            Point p, MakePoint(ids[i], vectors[i], payloads.is_array() ? payloads[i] : json(),
-                               "batch[" + std::to_string(i) + "]"));
-        points.push_back(std::move(p));
-      }
-    } else {
-      return Status::InvalidArgument("expected {\"points\": [...]} or {\"batch\": {...}}");
-    }
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, qdrant::ReadUpsert(body, limits_));
     NEARSTORE_RETURN_IF_ERROR(col->Upsert(points));
     return Completed();
   }
 
-  Result<json> Retrieve(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+  // {"points": [{"id", "vector"}]}: each point's vector replaced, its payload kept; every
+  // point must exist (checked before any is changed; then applied point by point).
+  Result<json> UpdateVectors(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (!body.contains("ids") || !body["ids"].is_array()) {
-      return Status::InvalidArgument("'ids' must be a list of point ids");
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, qdrant::ReadUpdateVectors(body, limits_));
+    std::vector<std::string> ids;
+    for (const auto& p : points) ids.push_back(p.id);
+    NEARSTORE_ASSIGN_OR_RETURN(const auto stored, col->GetMany(ids));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!stored[i].has_value()) {
+        return Status::NotFound("no point with id " + QdrantId(ids[i]).dump());
+      }
     }
-    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Ids(body["ids"], "ids"));
-    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(ids));
+    for (const auto& p : points) {
+      PointUpdate u;
+      u.vector = p.vector;
+      NEARSTORE_RETURN_IF_ERROR(col->Update(p.id, u).status());
+    }
+    return Completed();
+  }
+
+  Result<json> Retrieve(const Request& r) {
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
+    NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadRetrieve(body, limits_));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(q.ids));
     json out = json::array();
     for (const auto& p : points) {
-      if (p.has_value()) out.push_back(Record(*p, body, true, false));
+      if (p.has_value()) out.push_back(Record(*p, q.with_payload, q.with_vector));
     }
     return out;
   }
 
   Result<json> GetPoint(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     // The path holds an id as text: decimal digits are an integer id, anything else a UUID.
     const std::string& raw = r.params.at("id");
     uint64_t number = 0;
@@ -225,72 +198,61 @@ class QdrantApi {
                                EngineId(integer ? json(number) : json(raw), "id"));
     NEARSTORE_ASSIGN_OR_RETURN(const auto point, col->Get(id));
     if (!point.has_value()) return Status::NotFound("no point with id " + raw);
-    return Record(*point, json::object(), true, true);
+    return Record(*point, {}, true);
   }
 
   Result<json> Delete(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (body.contains("points")) {
-      NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Ids(body["points"], "points"));
-      NEARSTORE_RETURN_IF_ERROR(col->DeleteMany(ids).status());
-    } else if (body.contains("filter")) {
-      NEARSTORE_ASSIGN_OR_RETURN(const std::string filter, qdrant::EngineFilter(body["filter"]));
-      NEARSTORE_RETURN_IF_ERROR(col->DeleteWhere(filter.empty() ? "{}" : filter).status());
+    NEARSTORE_ASSIGN_OR_RETURN(const auto targets, qdrant::ReadDelete(body, limits_));
+    if (targets.by_filter) {
+      NEARSTORE_RETURN_IF_ERROR(col->DeleteWhere(targets.filter).status());
     } else {
-      return Status::InvalidArgument("expected {\"points\": [ids]} or {\"filter\": {...}}");
+      NEARSTORE_RETURN_IF_ERROR(col->DeleteMany(targets.ids).status());
     }
     return Completed();
   }
 
   // Set (merge into) or overwrite the payload of the points named or passing a filter.
   Result<json> SetPayload(const Request& r, bool overwrite) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (!body.contains("payload") || !body["payload"].is_object()) {
-      return Status::InvalidArgument("'payload' must be an object");
-    }
-    return EditPayloads(*col, body, [&](json& payload) {
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadSetPayload(body, limits_));
+    return EditPayloads(*col, q.targets, [&](json& payload) {
       if (overwrite) payload = json::object();
-      for (const auto& [k, v] : body["payload"].items()) payload[k] = v;
+      for (const auto& [k, v] : q.payload.items()) payload[k] = v;
     });
   }
 
   Result<json> DeletePayload(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (!body.contains("keys") || !body["keys"].is_array()) {
-      return Status::InvalidArgument("'keys' must be a list of payload keys");
-    }
-    return EditPayloads(*col, body, [&](json& payload) {
-      for (const auto& k : body["keys"]) {
-        if (k.is_string()) payload.erase(k.get<std::string>());
-      }
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadDeletePayload(body, limits_));
+    return EditPayloads(*col, q.targets, [&](json& payload) {
+      for (const auto& key : q.keys) qdrant::ErasePath(payload, key);
     });
   }
 
   Result<json> Scroll(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body.empty() ? "{}" : r.body));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadScroll(body, limits_));
     ScrollOptions o;
-    const json limit = body.value("limit", json(10));
-    o.limit = limit.is_number_unsigned() ? limit.get<uint64_t>() : 0;
-    if (o.limit == 0 || o.limit > limits_.max_limit) {
-      return Status::InvalidArgument("'limit' must be 1.." + std::to_string(limits_.max_limit));
-    }
-    NEARSTORE_ASSIGN_OR_RETURN(o.filter, qdrant::EngineFilter(body.value("filter", json())));
-    o.with_vectors = Wants(body, "with_vector", false);
+    o.limit = q.limit;
+    o.filter = q.filter;
+    o.with_vectors = q.with_vector;
+    o.with_metadata = q.with_payload.kind != qdrant::PayloadSelector::Kind::kNone;
     json points = json::array();
     // Qdrant's offset is the first id of the page (inclusive); the engine's `after` excludes.
-    if (body.contains("offset") && !body["offset"].is_null()) {
-      NEARSTORE_ASSIGN_OR_RETURN(o.after, EngineId(body["offset"], "offset"));
+    if (!q.offset.empty()) {
+      o.after = q.offset;
       NEARSTORE_ASSIGN_OR_RETURN(const auto got, col->Get(o.after));
       bool passes = got.has_value();
       if (passes && !o.filter.empty()) {
         NEARSTORE_ASSIGN_OR_RETURN(const auto f, filter::Filter::Parse(o.filter));
         passes = f.MatchesText(got->metadata, o.after);
       }
-      if (passes) points.push_back(Record(*got, body, true, o.with_vectors));
+      if (passes) points.push_back(Record(*got, q.with_payload, q.with_vector));
     }
     ScrollOptions rest = o;
     rest.limit = o.limit - points.size() + 1;  // one more: the next page's offset
@@ -301,36 +263,34 @@ class QdrantApi {
         next = QdrantId(p.id);
         break;
       }
-      points.push_back(Record(p, body, true, o.with_vectors));
+      points.push_back(Record(p, q.with_payload, q.with_vector));
     }
     return json{{"points", points}, {"next_page_offset", next}};
   }
 
   Result<json> Count(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body.empty() ? "{}" : r.body));
-    NEARSTORE_ASSIGN_OR_RETURN(const std::string filter,
-                               qdrant::EngineFilter(body.value("filter", json())));
+    NEARSTORE_ASSIGN_OR_RETURN(const std::string filter, qdrant::ReadCount(body));
     NEARSTORE_ASSIGN_OR_RETURN(const uint64_t n, col->CountWhere(filter));
     return json{{"count", n}};
   }
 
   Result<json> Query(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    return QueryOne(*col, body);
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q,
+                               qdrant::ReadQuery(body, r.params.at("collection"), limits_));
+    return QueryOne(*col, q);
   }
 
   Result<json> QueryBatch(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (!body.contains("searches") || !body["searches"].is_array()) {
-      return Status::InvalidArgument("'searches' must be a list of queries");
-    }
-    NEARSTORE_RETURN_IF_ERROR(CheckBatch(body["searches"].size()));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto queries,
+                               qdrant::ReadQueryBatch(body, r.params.at("collection"), limits_));
     json out = json::array();
-    for (const auto& q : body["searches"]) {
-      if (!q.is_object()) return Status::InvalidArgument("each of 'searches' must be an object");
+    for (const auto& q : queries) {
       NEARSTORE_ASSIGN_OR_RETURN(json one, QueryOne(*col, q));
       out.push_back(std::move(one));
     }
@@ -338,82 +298,33 @@ class QdrantApi {
   }
 
   Result<json> CreateIndex(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
-    if (!body.contains("field_name") || !body["field_name"].is_string()) {
-      return Status::InvalidArgument("'field_name' must be a string");
-    }
-    json schema = body.value("field_schema", json("keyword"));
-    if (schema.is_object()) schema = schema.value("type", json());
-    PayloadIndexKind kind;
-    if (schema == "keyword" || schema == "uuid") {
-      kind = PayloadIndexKind::kKeyword;
-    } else if (schema == "integer") {
-      kind = PayloadIndexKind::kInt;
-    } else if (schema == "float") {
-      kind = PayloadIndexKind::kFloat;
-    } else if (schema == "bool") {
-      kind = PayloadIndexKind::kBool;
-    } else {
-      return Status::InvalidArgument("field_schema " + schema.dump() +
-                                     " is not supported; expected keyword, integer, float, bool");
-    }
-    NEARSTORE_RETURN_IF_ERROR(col->CreatePayloadIndex(body["field_name"].get<std::string>(), kind));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadCreateIndex(body));
+    NEARSTORE_RETURN_IF_ERROR(col->CreatePayloadIndex(q.field, q.kind));
     return Completed();
   }
 
   Result<json> DropIndex(const Request& r) {
-    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
+    NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kWrite));
     NEARSTORE_RETURN_IF_ERROR(col->DropPayloadIndex(r.params.at("field")).status());
     return Completed();
   }
 
  private:
-  Result<std::shared_ptr<nearstore::Collection>> Collection(const Request& r) {
+  // The collection the path names, once the query string is checked for the route's kind.
+  Result<std::shared_ptr<nearstore::Collection>> Collection(const Request& r,
+                                                            Params params = Params::kNone) {
+    NEARSTORE_RETURN_IF_ERROR(qdrant::CheckQueryParams(r.query, params));
     return db_->GetCollection(r.params.at("collection"));
   }
 
-  Status CheckBatch(size_t n) const {
-    if (n <= limits_.max_batch_points) return Status::Ok();
-    return Status::InvalidArgument(std::to_string(n) + " entries; at most " +
-                                   std::to_string(limits_.max_batch_points) +
-                                   " are accepted per request (max_batch_points)");
-  }
-
-  static Result<Point> MakePoint(const json& id, const json& vector, const json& payload,
-                                 const std::string& at) {
-    Point p;
-    NEARSTORE_ASSIGN_OR_RETURN(p.id, EngineId(id, at + ".id"));
-    if (vector.is_object()) {
-      return Status::InvalidArgument(at + ".vector: named vectors are not supported");
-    }
-    NEARSTORE_ASSIGN_OR_RETURN(p.vector, ReadVector(vector, at + ".vector"));
-    if (!payload.is_null()) {
-      if (!payload.is_object()) return Status::InvalidArgument(at + ".payload must be an object");
-      p.metadata = payload.dump();
-    }
-    return p;
-  }
-
-  static Result<std::vector<std::string>> Ids(const json& list, const std::string& where) {
-    if (!list.is_array()) return Status::InvalidArgument("'" + where + "' must be a list of ids");
-    std::vector<std::string> ids;
-    for (size_t i = 0; i < list.size(); ++i) {
-      NEARSTORE_ASSIGN_OR_RETURN(std::string id,
-                                 EngineId(list[i], where + "[" + std::to_string(i) + "]"));
-      ids.push_back(std::move(id));
-    }
-    return ids;
-  }
-
-  // The ids a payload operation names: "points" (ids) or "filter".
-  Result<std::vector<std::string>> Targets(const nearstore::Collection& col, const json& body) {
-    if (body.contains("points")) return Ids(body["points"], "points");
-    if (!body.contains("filter")) {
-      return Status::InvalidArgument("expected 'points' (ids) or 'filter'");
-    }
+  // The ids `targets` names: its ids, or those of the points passing its filter.
+  static Result<std::vector<std::string>> Ids(const nearstore::Collection& col,
+                                              const qdrant::Targets& targets) {
+    if (!targets.by_filter) return targets.ids;
     ScrollOptions o;
-    NEARSTORE_ASSIGN_OR_RETURN(o.filter, qdrant::EngineFilter(body["filter"]));
+    o.filter = targets.filter;
     o.with_metadata = false;
     std::vector<std::string> ids;
     for (;;) {
@@ -424,13 +335,13 @@ class QdrantApi {
     }
   }
 
-  // Applies `edit` to the payload of each point `body` names (ids or a filter), one update per
-  // point: a point written by someone else between its read and its update keeps that write's
-  // vector but gets the edited payload of the version read (Qdrant's payload operations are
-  // per point too).
-  Result<json> EditPayloads(nearstore::Collection& col, const json& body,
+  // Applies `edit` to the payload of each point `targets` names, one update per point: a
+  // point written by someone else between its read and its update keeps that write's vector
+  // but gets the edited payload of the version read (Qdrant's payload operations are per
+  // point too).
+  Result<json> EditPayloads(nearstore::Collection& col, const qdrant::Targets& targets,
                             const std::function<void(json&)>& edit) {
-    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Targets(col, body));
+    NEARSTORE_ASSIGN_OR_RETURN(const auto ids, Ids(col, targets));
     for (const auto& id : ids) {
       NEARSTORE_ASSIGN_OR_RETURN(const auto point, col.Get(id));
       if (!point.has_value()) continue;
@@ -443,60 +354,50 @@ class QdrantApi {
     return Completed();
   }
 
-  static json Record(const Point& p, const json& body, bool payload_default, bool vector_default) {
-    json r = {{"id", QdrantId(p.id)}};
-    r["payload"] =
-        Wants(body, "with_payload", payload_default) ? PayloadFor(body, p.metadata) : json(nullptr);
-    r["vector"] = Wants(body, "with_vector", vector_default) ? json(p.vector) : json(nullptr);
-    return r;
-  }
-
-  Result<json> QueryOne(const nearstore::Collection& col, const json& body) {
-    std::vector<float> vector;
-    std::string exclude;
-    json query = body.value("query", json());
-    if (query.is_object() && query.contains("nearest")) query = query["nearest"];
-    if (query.is_array()) {
-      NEARSTORE_ASSIGN_OR_RETURN(vector, ReadVector(query, "query"));
-    } else if (query.is_number_unsigned() || query.is_string()) {
-      NEARSTORE_ASSIGN_OR_RETURN(exclude, EngineId(query, "query"));
-      NEARSTORE_ASSIGN_OR_RETURN(const auto point, col.Get(exclude));
-      if (!point.has_value()) return Status::NotFound("no point with id " + query.dump());
+  // One query: the nearest points (after the threshold; by id: without that point), or with
+  // mmr the limit + offset picked from the candidates_limit nearest, then `offset` skipped.
+  Result<json> QueryOne(const nearstore::Collection& col, const qdrant::QueryRequest& q) {
+    std::vector<float> vector = q.vector;
+    if (!q.by_id.empty()) {
+      NEARSTORE_ASSIGN_OR_RETURN(const auto point, col.Get(q.by_id));
+      if (!point.has_value()) return Status::NotFound("no point with id " + q.by_id_text);
       vector = point->vector;
-    } else {
-      return Status::InvalidArgument(
-          "'query' must be a vector (list of numbers), a point id, or {\"nearest\": vector}");
     }
-    const uint64_t limit = body.value("limit", uint64_t{10});
-    const uint64_t offset = body.value("offset", uint64_t{0});
-    if (limit == 0 || limit + offset > limits_.max_limit) {
-      return Status::InvalidArgument("'limit' + 'offset' must be 1.." +
-                                     std::to_string(limits_.max_limit));
-    }
+    if (q.mmr) NEARSTORE_RETURN_IF_ERROR(CheckMmrWork(q, col.Info().dim));
+    const uint64_t wanted = (q.mmr ? q.mmr_candidates : q.limit + q.offset) + !q.by_id.empty();
     SearchOptions o;
-    o.k = static_cast<int>(limit + offset + (exclude.empty() ? 0 : 1));
-    o.with_vectors = Wants(body, "with_vector", false);
-    if (body.contains("params") && body["params"].is_object()) {
-      o.ef = body["params"].value("hnsw_ef", 0u);
-    }
-    NEARSTORE_ASSIGN_OR_RETURN(o.filter, qdrant::EngineFilter(body.value("filter", json())));
+    o.k = static_cast<int>(std::min<uint64_t>(wanted, kMaxK));
+    o.ef = q.ef;
+    o.rerank = q.rerank;
+    o.filter = q.filter;
+    o.with_metadata = q.with_payload.kind != qdrant::PayloadSelector::Kind::kNone;
+    o.with_vectors = q.with_vector || q.mmr;
     NEARSTORE_ASSIGN_OR_RETURN(const auto hits, col.Search(vector, o));
-    const bool with_payload = Wants(body, "with_payload", false);
-    const json threshold = body.value("score_threshold", json());
-    json points = json::array();
-    uint64_t skipped = 0;
+    std::vector<const Hit*> kept;
+    std::vector<float> scores;
     for (const auto& h : hits) {
-      if (h.id == exclude) continue;
+      if (h.id == q.by_id) continue;
       const float score = qdrant::ScoreOf(col.metric(), h.distance);
-      if (threshold.is_number() &&
-          !qdrant::PassesThreshold(col.metric(), score, threshold.get<float>())) {
+      if (q.score_threshold && !qdrant::PassesThreshold(col.metric(), score, *q.score_threshold)) {
         continue;
       }
-      if (skipped++ < offset) continue;
-      if (points.size() == limit) break;
-      json p = {{"id", QdrantId(h.id)}, {"version", 0}, {"score", score}};
-      p["payload"] = with_payload ? PayloadFor(body, h.metadata) : json(nullptr);
-      p["vector"] = o.with_vectors ? json(h.vector) : json(nullptr);
+      kept.push_back(&h);
+      scores.push_back(score);
+    }
+    std::vector<size_t> order(kept.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (q.mmr) {
+      std::vector<std::span<const float>> candidates;
+      for (const Hit* h : kept) candidates.emplace_back(h->vector);
+      order = qdrant::MaximalMarginalRelevance(col.metric(), vector, candidates, q.mmr_lambda,
+                                               q.limit + q.offset);
+    }
+    json points = json::array();
+    for (size_t i = q.offset; i < order.size() && points.size() < q.limit; ++i) {
+      const Hit& h = *kept[order[i]];
+      json p = {{"id", QdrantId(h.id)}, {"version", 0}, {"score", scores[order[i]]}};
+      p["payload"] = qdrant::SelectPayload(Payload(h.metadata), q.with_payload);
+      p["vector"] = q.with_vector ? json(h.vector) : json(nullptr);
       points.push_back(std::move(p));
     }
     return json{{"points", points}};
@@ -544,6 +445,8 @@ void AddQdrantRoutes(Database* db, const ServerOptions& options, Router* router)
   add(
       Method::kGet, c + "/points/{id}", kRead,
       [](QdrantApi& a, const Request& r) { return a.GetPoint(r); }, kInline);
+  add(Method::kPut, c + "/points/vectors", kWrite,
+      [](QdrantApi& a, const Request& r) { return a.UpdateVectors(r); });
   add(Method::kPost, c + "/points/delete", kWrite,
       [](QdrantApi& a, const Request& r) { return a.Delete(r); });
   add(Method::kPost, c + "/points/payload", kWrite,

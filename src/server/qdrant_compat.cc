@@ -1,7 +1,10 @@
 #include "server/qdrant_compat.h"
 
 #include <cctype>
+#include <cmath>
 #include <functional>
+#include <limits>
+#include <utility>
 
 #include "server/json_io.h"
 
@@ -30,6 +33,11 @@ std::string CanonicalUuid(const std::string& s) {
   if (hex.size() != 32) return "";
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+// InvalidArgument: "'where' must be <what>, got <value>".
+Status Bad(const std::string& where, const std::string& what, const json& got) {
+  return Status::InvalidArgument("'" + where + "' must be " + what + ", got " + Describe(got));
 }
 
 Status Unsupported(const std::string& where, const std::string& what) {
@@ -65,14 +73,20 @@ json Equals(const std::string& path, const json& value) {
                                json{{path, json{{"$contains", value}}}}})}};
 }
 
-// A match condition (value, any, except) on `path`.
+// A value a match compares with: Qdrant's are strings, integers and booleans.
+bool IsMatchValue(const json& v) {
+  return v.is_string() || v.is_number_integer() || v.is_boolean();
+}
+
+// A match condition (value, any, except) on `path`: one of them.
 Result<OnPath> Match(const json& match, const std::string& at) {
-  if (!match.is_object()) return Status::InvalidArgument(at + " must be an object");
+  if (!match.is_object() || match.size() != 1) {
+    return Bad(at, "an object with one of 'value', 'any', 'except'", match);
+  }
   if (match.contains("value")) {
     const json& value = match["value"];
-    if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
-      return Status::InvalidArgument(at + ".value must be a string, integer or boolean, got " +
-                                     Describe(value));
+    if (!IsMatchValue(value)) {
+      return Bad(at + ".value", "a string, integer or boolean", value);
     }
     return OnPath([value](const std::string& path) { return Equals(path, value); });
   }
@@ -80,7 +94,13 @@ Result<OnPath> Match(const json& match, const std::string& at) {
     const bool any = match.contains("any");
     const json& list = match[any ? "any" : "except"];
     if (!list.is_array()) {
-      return Status::InvalidArgument(at + (any ? ".any" : ".except") + " must be a list");
+      return Bad(at + (any ? ".any" : ".except"), "a list", list);
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string() && !list[i].is_number_integer()) {
+        return Bad(at + (any ? ".any[" : ".except[") + std::to_string(i) + "]",
+                   "a string or an integer", list[i]);
+      }
     }
     return OnPath([list, any](const std::string& path) {
       json equals = json::array();
@@ -97,7 +117,7 @@ Result<OnPath> Match(const json& match, const std::string& at) {
 
 // A range condition on `path`: the field, or one of its elements, within the bounds.
 Result<OnPath> Range(const json& range, const std::string& at) {
-  if (!range.is_object()) return Status::InvalidArgument(at + " must be an object");
+  if (!range.is_object()) return Bad(at, "an object", range);
   json ops = json::object();
   for (const auto& [op, bound] : range.items()) {
     if (bound.is_null()) continue;
@@ -117,7 +137,7 @@ Result<OnPath> Range(const json& range, const std::string& at) {
 Result<json> Translate(const json& filter, const std::string& where);
 
 Result<json> FieldCondition(const json& c, const std::string& where) {
-  if (!c["key"].is_string()) return Status::InvalidArgument(where + ".key must be a string");
+  if (!c["key"].is_string()) return Bad(where + ".key", "a string", c["key"]);
   const std::string key = c["key"].get<std::string>();
   json all = json::array();
   for (const auto& [name, value] : c.items()) {
@@ -141,7 +161,7 @@ Result<json> FieldCondition(const json& c, const std::string& where) {
 // {"is_empty": {"key": k}} (missing, null or []) and {"is_null": {"key": k}} (null).
 Result<json> EmptyOrNull(const json& c, bool empty, const std::string& where) {
   if (!c.is_object() || !c.contains("key") || !c["key"].is_string()) {
-    return Status::InvalidArgument(where + " must be an object with a string 'key'");
+    return Bad(where, "an object with a string 'key'", c);
   }
   auto on_path = [empty](const std::string& path) {
     if (!empty) return json{{path, nullptr}};
@@ -153,7 +173,7 @@ Result<json> EmptyOrNull(const json& c, bool empty, const std::string& where) {
 
 // {"has_id": [ids]}: the points with one of these ids.
 Result<json> HasId(const json& ids, const std::string& where) {
-  if (!ids.is_array()) return Status::InvalidArgument(where + " must be a list of point ids");
+  if (!ids.is_array()) return Bad(where, "a list of point ids", ids);
   json engine_ids = json::array();
   for (size_t i = 0; i < ids.size(); ++i) {
     NEARSTORE_ASSIGN_OR_RETURN(std::string id,
@@ -166,7 +186,7 @@ Result<json> HasId(const json& ids, const std::string& where) {
 // {"nested": {"key": k, "filter": f}}: an element of the array k passes all of f.
 Result<json> Nested(const json& c, const std::string& where) {
   if (!c.is_object() || !c.contains("key") || !c["key"].is_string() || !c.contains("filter")) {
-    return Status::InvalidArgument(where + " must be an object with a string 'key' and a 'filter'");
+    return Bad(where, "an object with a string 'key' and a 'filter'", c);
   }
   NEARSTORE_ASSIGN_OR_RETURN(json inner, Translate(c["filter"], where + ".filter"));
   if (inner.empty()) inner = {{"$or", json::array({json::object()})}};  // every element
@@ -177,7 +197,7 @@ Result<json> Nested(const json& c, const std::string& where) {
 }
 
 Result<json> Condition(const json& c, const std::string& where) {
-  if (!c.is_object()) return Status::InvalidArgument(where + " must be an object");
+  if (!c.is_object()) return Bad(where, "a condition object", c);
   if (c.contains("key")) return FieldCondition(c, where);
   if (c.contains("must") || c.contains("should") || c.contains("must_not") ||
       c.contains("min_should")) {
@@ -206,7 +226,7 @@ Result<json> Clause(const json& filter, const char* clause, const std::string& w
     out.push_back(std::move(c));
     return out;
   }
-  if (!list.is_array()) return Status::InvalidArgument(at + " must be a list of conditions");
+  if (!list.is_array()) return Bad(at, "a list of conditions", list);
   for (size_t i = 0; i < list.size(); ++i) {
     NEARSTORE_ASSIGN_OR_RETURN(json c, Condition(list[i], at + "[" + std::to_string(i) + "]"));
     out.push_back(std::move(c));
@@ -215,7 +235,7 @@ Result<json> Clause(const json& filter, const char* clause, const std::string& w
 }
 
 Result<json> Translate(const json& filter, const std::string& where) {
-  if (!filter.is_object()) return Status::InvalidArgument(where + " must be an object");
+  if (!filter.is_object()) return Bad(where, "a filter object", filter);
   for (const auto& [name, value] : filter.items()) {
     if (name != "must" && name != "should" && name != "must_not") {
       return Unsupported(where + "." + name, "'" + name + "'");
@@ -288,6 +308,123 @@ float ScoreOf(Metric metric, float distance) {
 
 bool PassesThreshold(Metric metric, float score, float threshold) {
   return metric == Metric::kL2 ? score <= threshold : score >= threshold;
+}
+
+namespace {
+
+// The segments of a dotted path ("a.b" -> a, b).
+std::vector<std::string> PathParts(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t dot; (dot = path.find('.', start)) != std::string_view::npos; start = dot + 1) {
+    parts.emplace_back(path.substr(start, dot - start));
+  }
+  parts.emplace_back(path.substr(start));
+  return parts;
+}
+
+// The value at `parts` under `object` (json or const json), or nullptr.
+template <typename Json>
+Json* Find(Json& object, const std::vector<std::string>& parts) {
+  Json* at = &object;
+  for (const auto& part : parts) {
+    if (!at->is_object()) return nullptr;
+    const auto it = at->find(part);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+double Similarity(Metric metric, std::span<const float> a, std::span<const float> b) {
+  double dot = 0, aa = 0, bb = 0, squared = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    dot += double{a[i]} * b[i];
+    aa += double{a[i]} * a[i];
+    bb += double{b[i]} * b[i];
+    squared += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
+  }
+  switch (metric) {
+    case Metric::kCosine:
+      return aa > 0 && bb > 0 ? dot / std::sqrt(aa * bb) : 0;
+    case Metric::kDot:
+      return dot;
+    case Metric::kL2:
+      return -squared;
+  }
+  return dot;
+}
+
+}  // namespace
+
+json SelectPayload(json payload, const PayloadSelector& selector) {
+  switch (selector.kind) {
+    case PayloadSelector::Kind::kNone:
+      return nullptr;
+    case PayloadSelector::Kind::kAll:
+      return payload;
+    case PayloadSelector::Kind::kExclude:
+      for (const auto& key : selector.keys) ErasePath(payload, key);
+      return payload;
+    case PayloadSelector::Kind::kInclude:
+      break;
+  }
+  json out = json::object();
+  for (const auto& key : selector.keys) {
+    const auto parts = PathParts(key);
+    const json* value = Find(std::as_const(payload), parts);
+    if (value == nullptr) continue;
+    json* at = &out;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      json& next = (*at)[parts[i]];
+      if (!next.is_object()) next = json::object();
+      at = &next;
+    }
+    (*at)[parts.back()] = *value;
+  }
+  return out;
+}
+
+void ErasePath(json& payload, std::string_view path) {
+  auto parts = PathParts(path);
+  const std::string last = std::move(parts.back());
+  parts.pop_back();
+  json* parent = Find(payload, parts);
+  if (parent != nullptr && parent->is_object()) parent->erase(last);
+}
+
+std::vector<size_t> MaximalMarginalRelevance(Metric metric, std::span<const float> query,
+                                             const std::vector<std::span<const float>>& candidates,
+                                             double lambda, size_t n) {
+  const size_t count = candidates.size();
+  std::vector<double> relevance(count);
+  for (size_t i = 0; i < count; ++i) relevance[i] = Similarity(metric, query, candidates[i]);
+  // The largest similarity of each candidate to one already picked, kept up to date as each
+  // is picked (Qdrant's lazy similarity matrix, one row at a time).
+  std::vector<double> closest(count, -std::numeric_limits<double>::infinity());
+  std::vector<bool> picked(count, false);
+  std::vector<size_t> order;
+  while (order.size() < n && order.size() < count) {
+    size_t best = count;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < count; ++i) {
+      if (picked[i]) continue;
+      const double score =
+          order.empty() ? relevance[i] : lambda * relevance[i] - (1 - lambda) * closest[i];
+      if (best == count || score > best_score) {
+        best = i;
+        best_score = score;
+      }
+    }
+    picked[best] = true;
+    order.push_back(best);
+    for (size_t i = 0; i < count; ++i) {
+      if (!picked[i]) {
+        closest[i] = std::max(closest[i], Similarity(metric, candidates[i], candidates[best]));
+      }
+    }
+  }
+  return order;
 }
 
 }  // namespace nearstore::server::qdrant

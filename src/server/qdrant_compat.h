@@ -17,7 +17,10 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "nearstore/status.h"
 #include "nearstore/types.h"
@@ -44,5 +47,28 @@ const char* DistanceName(Metric metric);
 float ScoreOf(Metric metric, float distance);
 // Whether a score passes a score_threshold (at least it; Euclid: at most).
 bool PassesThreshold(Metric metric, float score, float threshold);
+
+// with_payload: all of a payload, none of it, only the keys listed, or all but them. Keys are
+// Qdrant's paths: "a.b" is the key b of the object under a.
+struct PayloadSelector {
+  enum class Kind { kNone, kAll, kInclude, kExclude };
+  Kind kind = Kind::kAll;
+  std::vector<std::string> keys;
+};
+// What `selector` lets through of `payload` (an object; null for kNone).
+nlohmann::json SelectPayload(nlohmann::json payload, const PayloadSelector& selector);
+// Removes the value at `path` ("a.b": the key b of the object under a) if there is one.
+void ErasePath(nlohmann::json& payload, std::string_view path);
+
+// Qdrant's maximal marginal relevance: of `candidates` (vectors as stored), picks the most
+// relevant, then again and again the one with the largest
+//   lambda * relevance - (1 - lambda) * (its largest similarity to one already picked)
+// until `n` are picked or none is left. Relevance and similarity are the metric's similarity,
+// as Qdrant's scorer has it: cosine similarity, dot product, or for Euclid minus the squared
+// distance. Returns the candidates' positions in the order picked (ties: the earlier).
+// Costs n * candidates similarities.
+std::vector<size_t> MaximalMarginalRelevance(Metric metric, std::span<const float> query,
+                                             const std::vector<std::span<const float>>& candidates,
+                                             double lambda, size_t n);
 
 }  // namespace nearstore::server::qdrant

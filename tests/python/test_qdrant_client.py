@@ -3,7 +3,8 @@ code a Qdrant user writes: collections, upsert (list and batch), query with filt
 numpy brute force, retrieve, scroll, count, payload operations, payload indexes, deletes, and
 ids of both of Qdrant's kinds round-tripping with their type; every kind of filter condition
 (has_id, is_empty, is_null, nested, a[].b keys, dotted keys, ranges over arrays) against its
-meaning written in Python."""
+meaning written in Python; MMR against numpy; update_vectors, payload selectors and the
+parameters the client sends; bad requests refused with 400 in Qdrant's shape."""
 
 from __future__ import annotations
 
@@ -257,3 +258,116 @@ def test_a_key_is_needed(server: ServerProcess) -> None:
         with pytest.raises(UnexpectedResponse) as e:
             connect(server.url, key).get_collections()
         assert e.value.status_code == 401
+
+
+def test_bad_requests_get_400_in_qdrant_shape(server: ServerProcess, client: QdrantClient) -> None:
+    """Through the HTTP server: wrong types, unknown and unsupported fields, integers past their
+    width and lists past max_batch_points are refused with 400 in Qdrant's error shape naming
+    the field (a json type_error once escaped as a 500 in the native shape, and offset 2^64-1
+    wrapped around the limit check)."""
+    import httpx
+
+    client.create_collection("raw", vectors_config=models.VectorParams(
+        size=3, distance=models.Distance.COSINE))
+    client.upsert("raw", points=[models.PointStruct(id=i, vector=[1.0, float(i), 0.0])
+                                 for i in range(15)])
+    headers = {"api-key": KEY}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
+        for method, path, body, names in [
+            ("POST", "/points/query", {"query": [1, 0, 0], "limit": "two"}, "'limit'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "limit": 10, "offset": 2**64 - 1},
+             "'offset'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "params": {"hnsw_ef": "x"}},
+             "'params.hnsw_ef'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "score_threshold": "nan"},
+             "'score_threshold'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "with_payload": "yes"},
+             "'with_payload'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "using": "image"}, "'using'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "prefetch": [{"query": [1, 0, 0]}]},
+             "'prefetch'"),
+            ("POST", "/points/query", {"query": [1, 0, 0], "limmit": 3}, "'limmit'"),
+            ("POST", "/points/delete", {"points": list(range(100_001))}, "100001 entries"),
+            ("PUT", "", {"vectors": {"size": 3, "distance": "Cosine"},
+                         "sparse_vectors": {"text": {}}}, "'sparse_vectors'"),
+        ]:
+            r = http.request(method, "/collections/raw" + path, json=body)
+            assert r.status_code == 400, (body, r.text)
+            assert names in r.json()["status"]["error"], (body, r.text)
+        page = http.post("/collections/raw/points/scroll", json={}).json()["result"]
+        assert len(page["points"]) == 10 and page["next_page_offset"] is not None
+    assert client.count("raw").count == 15
+    assert client.delete_collection("raw")
+
+
+def similarity(metric: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Qdrant's similarity of rows: cosine, dot product, or minus the squared distance."""
+    if metric == "Cosine":
+        return (a / np.linalg.norm(a, axis=-1, keepdims=True)) @ \
+            (b / np.linalg.norm(b, axis=-1, keepdims=True)).T
+    if metric == "Dot":
+        return a @ b.T
+    return -((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+
+
+@pytest.mark.parametrize("metric", ["Cosine", "Dot", "Euclid"])
+def test_mmr_against_brute_force(client: QdrantClient, metric: str) -> None:
+    """query_points with NearestQuery(mmr=...) against Qdrant's MMR written in numpy over the
+    brute-force nearest candidates; scores are the query's."""
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((80, DIM)).astype(np.float32)
+    payloads = [{"g": i % 2} for i in range(80)]
+    name = f"mmr_{metric.lower()}"
+    client.create_collection(name, vectors_config=models.VectorParams(
+        size=DIM, distance=models.Distance(metric)))
+    client.upsert(name, points=models.Batch(ids=list(range(80)), vectors=vectors.tolist(),
+                                            payloads=payloads))
+    stored = vectors / np.linalg.norm(vectors, axis=1, keepdims=True) if metric == "Cosine" \
+        else vectors
+    for q in rng.standard_normal((4, DIM)).astype(np.float32):
+        for diversity, candidates, flt in [(0.5, 20, None), (0.8, 30, 1), (0.1, 10, 0)]:
+            keep = np.array([flt is None or p["g"] == flt for p in payloads])
+            rel = similarity(metric, q[None, :], stored)[0]
+            order = [int(i) for i in np.argsort(-rel, kind="stable") if keep[i]][:candidates]
+            sim = similarity(metric, stored[order], stored[order])
+            picked = [0]
+            while len(picked) < 6:
+                rest = [i for i in range(len(order)) if i not in picked]
+                scores = [(1 - diversity) * rel[order[i]]
+                          - diversity * max(sim[i][j] for j in picked) for i in rest]
+                picked.append(rest[int(np.argmax(scores))])
+            query_filter = None if flt is None else models.Filter(must=[models.FieldCondition(
+                key="g", match=models.MatchValue(value=flt))])
+            mmr = models.Mmr(diversity=diversity, candidates_limit=candidates)
+            got = client.query_points(name, query=models.NearestQuery(nearest=q.tolist(), mmr=mmr),
+                                      query_filter=query_filter, limit=6).points
+            assert [p.id for p in got] == [order[i] for i in picked], (metric, diversity)
+            plain = {p.id: p.score for p in client.query_points(
+                name, query=q.tolist(), query_filter=query_filter, limit=candidates).points}
+            assert [p.score for p in got] == [plain[p.id] for p in got]
+    assert client.delete_collection(name)
+
+
+def test_vectors_payload_selectors_and_parameters(client: QdrantClient) -> None:
+    """update_vectors, with_payload include/exclude (dotted keys), delete_payload of a dotted
+    key, the unnamed vector named "" in queries, and the parameters qdrant-client sends."""
+    client.create_collection("misc", vectors_config={"": models.VectorParams(
+        size=3, distance=models.Distance.EUCLID)})
+    client.upsert("misc", points=[
+        models.PointStruct(id=i, vector={"": [float(i), 0.0, 0.0]},
+                           payload={"n": i, "meta": {"lang": "fr", "year": 2000 + i}})
+        for i in range(5)], wait=True)
+    client.update_vectors("misc", points=[models.PointVectors(id=4, vector={"": [0.5, 0.0, 0.0]})])
+    got = client.query_points("misc", query=[0.4, 0.0, 0.0], using="", limit=2,
+                              with_payload=models.PayloadSelectorInclude(include=["meta.lang"]),
+                              search_params=models.SearchParams(hnsw_ef=16, exact=False),
+                              consistency=models.ReadConsistencyType.MAJORITY, timeout=10).points
+    assert [p.id for p in got] == [4, 0] and got[0].payload == {"meta": {"lang": "fr"}}
+    assert got[0].score == pytest.approx(0.1, abs=1e-6)
+    got = client.retrieve("misc", ids=[2], with_vectors=[""],
+                          with_payload=models.PayloadSelectorExclude(exclude=["meta.year"]))
+    assert got[0].payload == {"n": 2, "meta": {"lang": "fr"}} and got[0].vector == [2.0, 0.0, 0.0]
+    client.delete_payload("misc", keys=["meta.lang"], points=[2], wait=True,
+                          ordering=models.WriteOrdering.STRONG)
+    assert client.retrieve("misc", ids=[2])[0].payload == {"n": 2, "meta": {"year": 2002}}
+    assert client.delete_collection("misc", timeout=10)
