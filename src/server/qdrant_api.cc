@@ -6,11 +6,14 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string_view>
+#include <unordered_set>
 
 #include "filter/filter.h"
 #include "server/json_io.h"
 #include "server/qdrant_compat.h"
 #include "server/qdrant_request.h"
+#include "server/response_limit.h"
 #include "storage/json_text.h"
 
 namespace nearstore::server {
@@ -41,6 +44,20 @@ json Payload(const std::string& metadata) {
 json Completed() { return {{"operation_id", 0}, {"status", "completed"}}; }
 
 using qdrant::Params;
+
+// The least the text of a point or hit takes in an answer (max_response_bytes): its id, its
+// payload when it is sent whole (a selection of keys may be smaller) and two bytes a vector
+// number, on top of ResponseLimit::MinEntryBytes.
+uint64_t LeastEntryBytes(const std::string& id, const std::string& metadata,
+                         const qdrant::PayloadSelector& with_payload, size_t vector_size) {
+  const bool whole = with_payload.kind == qdrant::PayloadSelector::Kind::kAll;
+  return ResponseLimit::MinEntryBytes(false, false, false, 0) + id.size() +
+         (whole ? metadata.size() : 0) + 2 * uint64_t{vector_size};
+}
+
+inline constexpr char kAskFewerPoints[] =
+    "ask for fewer points (a smaller limit, fewer ids or searches), or without vectors or "
+    "payload";
 
 // A point as Qdrant returns it: {"id", "payload", "vector"} (null where not asked for).
 json Record(const Point& p, const qdrant::PayloadSelector& with_payload, bool with_vector) {
@@ -179,10 +196,20 @@ class QdrantApi {
     NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r, Params::kRead));
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
     NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadRetrieve(body, limits_));
-    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(q.ids));
+    // Each point once, in the order first asked, as Qdrant (a repeated id repeated its point).
+    std::vector<std::string> ids;
+    std::unordered_set<std::string_view> seen;
+    for (const auto& id : q.ids) {
+      if (seen.insert(id).second) ids.push_back(id);
+    }
+    NEARSTORE_ASSIGN_OR_RETURN(const auto points, col->GetMany(ids));
+    ResponseBudget budget(response_limit_, kAskFewerPoints);
     json out = json::array();
     for (const auto& p : points) {
-      if (p.has_value()) out.push_back(Record(*p, q.with_payload, q.with_vector));
+      if (!p.has_value()) continue;
+      NEARSTORE_RETURN_IF_ERROR(budget.Spend(LeastEntryBytes(
+          p->id, p->metadata, q.with_payload, q.with_vector ? p->vector.size() : 0)));
+      out.push_back(Record(*p, q.with_payload, q.with_vector));
     }
     return out;
   }
@@ -242,6 +269,15 @@ class QdrantApi {
     o.filter = q.filter;
     o.with_vectors = q.with_vector;
     o.with_metadata = q.with_payload.kind != qdrant::PayloadSelector::Kind::kNone;
+    NEARSTORE_RETURN_IF_ERROR(response_limit_.CheckEntries(
+        std::min<uint64_t>(o.limit, col->Count()),
+        ResponseLimit::MinEntryBytes(false, false, q.with_vector, col->dim()),
+        "a page of " + std::to_string(o.limit) + " points", kAskFewerPoints));
+    ResponseBudget budget(response_limit_, kAskFewerPoints);
+    auto spend = [&](const Point& p) {
+      return budget.Spend(
+          LeastEntryBytes(p.id, p.metadata, q.with_payload, q.with_vector ? p.vector.size() : 0));
+    };
     json points = json::array();
     // Qdrant's offset is the first id of the page (inclusive); the engine's `after` excludes.
     if (!q.offset.empty()) {
@@ -252,7 +288,10 @@ class QdrantApi {
         NEARSTORE_ASSIGN_OR_RETURN(const auto f, filter::Filter::Parse(o.filter));
         passes = f.MatchesText(got->metadata, o.after);
       }
-      if (passes) points.push_back(Record(*got, q.with_payload, q.with_vector));
+      if (passes) {
+        NEARSTORE_RETURN_IF_ERROR(spend(*got));
+        points.push_back(Record(*got, q.with_payload, q.with_vector));
+      }
     }
     ScrollOptions rest = o;
     rest.limit = o.limit - points.size() + 1;  // one more: the next page's offset
@@ -263,6 +302,7 @@ class QdrantApi {
         next = QdrantId(p.id);
         break;
       }
+      NEARSTORE_RETURN_IF_ERROR(spend(p));
       points.push_back(Record(p, q.with_payload, q.with_vector));
     }
     return json{{"points", points}, {"next_page_offset", next}};
@@ -281,7 +321,9 @@ class QdrantApi {
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
     NEARSTORE_ASSIGN_OR_RETURN(const auto q,
                                qdrant::ReadQuery(body, r.params.at("collection"), limits_));
-    return QueryOne(*col, q);
+    NEARSTORE_RETURN_IF_ERROR(CheckQueries(*col, std::span(&q, 1)));
+    ResponseBudget budget(response_limit_, kAskFewerPoints);
+    return QueryOne(*col, q, &budget);
   }
 
   Result<json> QueryBatch(const Request& r) {
@@ -289,9 +331,11 @@ class QdrantApi {
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
     NEARSTORE_ASSIGN_OR_RETURN(const auto queries,
                                qdrant::ReadQueryBatch(body, r.params.at("collection"), limits_));
+    NEARSTORE_RETURN_IF_ERROR(CheckQueries(*col, queries));
+    ResponseBudget budget(response_limit_, kAskFewerPoints);
     json out = json::array();
     for (const auto& q : queries) {
-      NEARSTORE_ASSIGN_OR_RETURN(json one, QueryOne(*col, q));
+      NEARSTORE_ASSIGN_OR_RETURN(json one, QueryOne(*col, q, &budget));
       out.push_back(std::move(one));
     }
     return out;
@@ -354,9 +398,29 @@ class QdrantApi {
     return Completed();
   }
 
+  // Refuses queries whose answers are certain to pass max_response_bytes: `limit` points each
+  // (at most the collection's count), of at least MinEntryBytes. No sum can wrap: at most
+  // max_batch_points queries of max_limit points of kMaxDimension numbers.
+  Status CheckQueries(const nearstore::Collection& col,
+                      std::span<const qdrant::QueryRequest> queries) const {
+    uint64_t entries = 0, bytes = 0;
+    for (const auto& q : queries) {
+      const uint64_t n = std::min<uint64_t>(q.limit, col.Count());
+      entries += n;
+      bytes += n * ResponseLimit::MinEntryBytes(false, false, q.with_vector, col.dim());
+    }
+    return response_limit_.Check(bytes,
+                                 std::to_string(queries.size()) +
+                                     (queries.size() == 1 ? " query" : " queries") + " of up to " +
+                                     std::to_string(entries) + " points in all",
+                                 kAskFewerPoints);
+  }
+
   // One query: the nearest points (after the threshold; by id: without that point), or with
   // mmr the limit + offset picked from the candidates_limit nearest, then `offset` skipped.
-  Result<json> QueryOne(const nearstore::Collection& col, const qdrant::QueryRequest& q) {
+  // Each point sent is counted in `budget`.
+  Result<json> QueryOne(const nearstore::Collection& col, const qdrant::QueryRequest& q,
+                        ResponseBudget* budget) {
     std::vector<float> vector = q.vector;
     if (!q.by_id.empty()) {
       NEARSTORE_ASSIGN_OR_RETURN(const auto point, col.Get(q.by_id));
@@ -395,6 +459,8 @@ class QdrantApi {
     json points = json::array();
     for (size_t i = q.offset; i < order.size() && points.size() < q.limit; ++i) {
       const Hit& h = *kept[order[i]];
+      NEARSTORE_RETURN_IF_ERROR(budget->Spend(
+          LeastEntryBytes(h.id, h.metadata, q.with_payload, q.with_vector ? h.vector.size() : 0)));
       json p = {{"id", QdrantId(h.id)}, {"version", 0}, {"score", scores[order[i]]}};
       p["payload"] = qdrant::SelectPayload(Payload(h.metadata), q.with_payload);
       p["vector"] = q.with_vector ? json(h.vector) : json(nullptr);
@@ -405,6 +471,7 @@ class QdrantApi {
 
   Database* db_;
   ServerOptions limits_;
+  ResponseLimit response_limit_{limits_.max_response_bytes};
 };
 
 }  // namespace
@@ -415,9 +482,16 @@ void AddQdrantRoutes(Database* db, const ServerOptions& options, Router* router)
                  Work work = Work::kQueued) {
     router
         ->Add(method, pattern, access,
-              [api, fn](const Request& r) -> Response {
+              [api, fn,
+               limit = ResponseLimit(options.max_response_bytes)](const Request& r) -> Response {
                 const auto start = Clock::now();
-                return Envelope(fn(*api, r), start);
+                Response out = Envelope(fn(*api, r), start);
+                // The tree was bounded while built (ResponseBudget); its text, exactly.
+                if (Status s = limit.Check(out.body.size(), "the answer", kAskFewerPoints);
+                    !s.ok()) {
+                  return Envelope(s, start);
+                }
+                return out;
               })
         .work = work;
   };

@@ -31,4 +31,9 @@ uint64_t ResponseLimit::MinEntryBytes(bool with_distance, bool with_metadata, bo
   return bytes;
 }
 
+Status ResponseBudget::Spend(uint64_t bytes) {
+  bytes_ = bytes > UINT64_MAX - bytes_ ? UINT64_MAX : bytes_ + bytes;
+  return limit_.Check(bytes_, "the answer", ask_less_);
+}
+
 }  // namespace nearstore::server

@@ -13,7 +13,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "nearstore/status.h"
 
@@ -44,6 +46,25 @@ class ResponseLimit {
 
  private:
   uint64_t max_bytes_;
+};
+
+// A running count of the bytes of an answer built as a JSON tree before it is written (the
+// Qdrant face): each entry adds the least its text can take, and the answer is refused as soon
+// as the count passes the limit, so that the tree stays near the limit too. (The text written
+// from it is checked once more, exactly.) Not thread-safe: one per answer.
+class ResponseBudget {
+ public:
+  // `ask_less` ends the message, as in ResponseLimit::Check.
+  ResponseBudget(const ResponseLimit& limit, std::string ask_less)
+      : limit_(limit), ask_less_(std::move(ask_less)) {}
+
+  // Adds `bytes`; InvalidArgument once the total passes the limit.
+  [[nodiscard]] Status Spend(uint64_t bytes);
+
+ private:
+  const ResponseLimit& limit_;
+  std::string ask_less_;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace nearstore::server

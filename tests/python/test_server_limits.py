@@ -45,6 +45,27 @@ def test_large_answers_to_small_requests_are_refused(small_answers: ServerProces
         assert [len(r) for r in many.search_batch(queries[:3], k=5)] == [5, 5, 5]
 
 
+def test_qdrant_answers_are_bounded_too(small_answers: ServerProcess) -> None:
+    with httpx.Client(base_url=small_answers.url, timeout=30, trust_env=False) as c:
+        assert c.put("/collections/q", json={"vectors": {"size": 512, "distance": "Dot"}}
+                     ).status_code == 200
+        points = [{"id": i, "vector": [0.5] * 512, "payload": {"i": i}} for i in range(300)]
+        assert c.put("/collections/q/points", json={"points": points}).status_code == 200
+        for path, body in [
+            ("/collections/q/points", {"ids": list(range(300)), "with_vector": True}),
+            ("/collections/q/points/scroll", {"limit": 300, "with_vector": True}),
+            ("/collections/q/points/query", {"query": [1] * 512, "limit": 300,
+                                             "with_vector": True}),
+            ("/collections/q/points/query/batch",
+             {"searches": [{"query": [1] * 512, "limit": 100, "with_vector": True}] * 3}),
+        ]:
+            r = c.post(path, json=body)
+            assert r.status_code == 400, (path, r.text[:300])
+            assert "max_response_bytes" in r.json()["status"]["error"], (path, r.text[:300])
+        r = c.post("/collections/q/points/scroll", json={"limit": 300})
+        assert r.status_code == 200 and len(r.json()["result"]["points"]) == 300, r.text[:300]
+
+
 @pytest.mark.parametrize(("args", "config", "why"), [
     # An empty list of collections used to give full read-write access to every collection.
     ((), '{"api_keys": [{"key": "limited-0123456789abcdef", "collections": []}]}',

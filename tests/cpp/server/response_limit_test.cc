@@ -1,6 +1,7 @@
 // max_response_bytes: a small request may not make the server build a large answer. Answers
 // certain to pass the limit are refused before the engine runs, the others once their body
-// passes it; a get renders each distinct id once; a batch is searched in parts.
+// passes it; a get renders each distinct id once; a batch is searched in parts; the Qdrant
+// face is bounded too.
 #include "server/response_limit.h"
 
 #include <gmock/gmock.h>
@@ -71,16 +72,17 @@ class ResponseLimitServerTest : public ::testing::Test {
     ASSERT_TRUE(c_->connected());
   }
 
-  // Creates collection `name` with `n` points "p0".. of `dim` dimensions, each with metadata
-  // {"text": <metadata_bytes bytes>}.
-  void Fill(const std::string& name, uint32_t dim, int n, size_t metadata_bytes) {
+  // Creates collection `name` with `n` points `prefix` + "0".. of `dim` dimensions, each with
+  // metadata {"text": <metadata_bytes bytes>}.
+  void Fill(const std::string& name, uint32_t dim, int n, size_t metadata_bytes,
+            const std::string& prefix = "p") {
     auto col = server_->db().CreateCollection(name, dim, Metric::kL2);
     ASSERT_TRUE(col.ok()) << col.status().ToString();
     std::vector<Point> points;
     for (int i = 0; i < n; ++i) {
       std::vector<float> v(dim);
       for (uint32_t d = 0; d < dim; ++d) v[d] = static_cast<float>((i * 7 + d * 3) % 11) + 0.25f;
-      points.push_back(Point{"p" + std::to_string(i), v,
+      points.push_back(Point{prefix + std::to_string(i), v,
                              json({{"text", std::string(metadata_bytes, 'm')}}).dump()});
     }
     ASSERT_TRUE((*col)->Upsert(points).ok());
@@ -99,6 +101,17 @@ class ResponseLimitServerTest : public ::testing::Test {
     EXPECT_THAT(message, HasSubstr(what + " would take more than 65536 bytes"));
     EXPECT_THAT(message, HasSubstr("(max_response_bytes)"));
     EXPECT_THAT(message, HasSubstr(ask));
+  }
+
+  // Expects a 400 in Qdrant's shape naming the limit (and `what`).
+  static void ExpectQdrantRefused(const HttpResponse& r, const std::string& what) {
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+    const json body = r.Json();
+    ASSERT_TRUE(body.is_object() && body.contains("status") && body["status"].is_object())
+        << r.body.substr(0, 300);
+    const std::string message = body["status"].value("error", "");
+    EXPECT_THAT(message, HasSubstr(what + " would take more than 65536 bytes"));
+    EXPECT_THAT(message, HasSubstr("(max_response_bytes)"));
   }
 
   std::unique_ptr<TestServer> server_;
@@ -175,6 +188,50 @@ TEST_F(ResponseLimitServerTest, LargeMetadataIsRefusedWhileBuilding) {
                                          {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9",
                                           "p10", "p11", "p12", "p13", "p14", "p15"}}});
   ExpectRefused(r, "the answer", "ask for fewer ids");
+}
+
+// The Qdrant face: retrieve gives each point once (as Qdrant), and every answer listing
+// points is bounded, while its tree is built and once more on its text.
+TEST_F(ResponseLimitServerTest, QdrantAnswersAreBounded) {
+  Fill("docs", 2, 20, 5000, "");
+  const std::string c = "/collections/docs/points";
+  HttpResponse r = Post(c, {{"ids", {1, 1, 2, 1}}});
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  ASSERT_EQ(r.Json()["result"].size(), 2u);
+  EXPECT_EQ(r.Json()["result"][0]["id"], 1);
+  EXPECT_EQ(r.Json()["result"][1]["id"], 2);
+  r = Post(c, {{"ids", std::vector<int>(300, 1)}});
+  EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+
+  std::vector<int> all(20);
+  for (int i = 0; i < 20; ++i) all[i] = i;
+  ExpectQdrantRefused(Post(c, {{"ids", all}}), "the answer");
+  EXPECT_EQ(Post(c, {{"ids", all}, {"with_payload", false}}).status, 200);
+  // A selection of keys is not counted while the tree is built: the text is checked.
+  ExpectQdrantRefused(Post(c, {{"ids", all}, {"with_payload", {"text"}}}), "the answer");
+
+  ExpectQdrantRefused(Post(c + "/scroll", {{"limit", 20}}), "the answer");
+  EXPECT_EQ(Post(c + "/scroll", {{"limit", 5}}).status, 200);
+  ExpectQdrantRefused(
+      Post(c + "/query", {{"query", {1, 1}}, {"limit", 20}, {"with_payload", true}}), "the answer");
+  EXPECT_EQ(Post(c + "/query", {{"query", {1, 1}}, {"limit", 5}, {"with_payload", true}}).status,
+            200);
+  // Five points of each of three searches: the budget is the batch's.
+  const json search = {{"query", {1, 1}}, {"limit", 5}, {"with_payload", true}};
+  ExpectQdrantRefused(Post(c + "/query/batch", {{"searches", {search, search, search}}}),
+                      "the answer");
+
+  // Vectors asked for: refused before the engine runs.
+  Fill("wide", 1000, 100, 0, "");
+  const std::string w = "/collections/wide/points";
+  ExpectQdrantRefused(Post(w + "/scroll", {{"limit", 100}, {"with_vector", true}}),
+                      "a page of 100 points");
+  ExpectQdrantRefused(
+      Post(w + "/query",
+           {{"query", std::vector<float>(1000, 1.0f)}, {"limit", 100}, {"with_vector", true}}),
+      "1 query of up to 100 points in all");
+  EXPECT_EQ(Post(w + "/query", {{"query", std::vector<float>(1000, 1.0f)}, {"limit", 100}}).status,
+            200);
 }
 
 // A batch of more than max_limit hits goes to the engine in parts: the same answers, and a
