@@ -427,7 +427,7 @@ class QdrantApi {
       if (!point.has_value()) return Status::NotFound("no point with id " + q.by_id_text);
       vector = point->vector;
     }
-    if (q.mmr) NEARSTORE_RETURN_IF_ERROR(CheckMmrWork(q, col.Info().dim));
+    if (q.mmr) NEARSTORE_RETURN_IF_ERROR(CheckMmrWork(q, col.dim()));
     const uint64_t wanted = (q.mmr ? q.mmr_candidates : q.limit + q.offset) + !q.by_id.empty();
     SearchOptions o;
     o.k = static_cast<int>(std::min<uint64_t>(wanted, kMaxK));
