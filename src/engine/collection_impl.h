@@ -32,11 +32,11 @@
 #include <unordered_set>
 
 #include "engine/background.h"
-#include "engine/exact_search.h"
 #include "engine/manifest_store.h"
 #include "engine/memtable.h"
 #include "engine/segment.h"
 #include "engine/thread_pool.h"
+#include "engine/version.h"
 #include "engine/write_op.h"
 #include "nearstore/collection.h"
 #include "nearstore/options.h"

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/collection_impl.h"
+#include "engine/index_settings.h"
 #include "index/segment_index.h"
 #include "storage/segment_entry.h"
 
@@ -201,13 +202,10 @@ Result<CollectionImpl::IndexSections> CollectionImpl::BuildIndex(const float* ve
   if (index_options_.kind != IndexKind::kHnsw || rows < ctx_.options.graph_min_rows) return out;
   int threads = ctx_.options.index_build_threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  index::HnswParams params;
-  params.m = index_options_.m;
-  params.ef_construction = index_options_.ef_construction;
   NEARSTORE_ASSIGN_OR_RETURN(
-      auto built,
-      index::BuildSegmentIndex(vectors, rows, dim_, GraphMetricFor(metric_), params, threads,
-                               static_cast<size_t>(index_options_.quantization)));
+      auto built, index::BuildSegmentIndex(vectors, rows, dim_, GraphMetricFor(metric_),
+                                           HnswOptionsOf(index_options_), threads,
+                                           static_cast<size_t>(index_options_.quantization)));
   out.graph = std::move(built.graph);
   out.codes = std::move(built.codes);
   return out;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine/collection_impl.h"
+#include "engine/index_settings.h"
 #include "engine/validate.h"
 #include "storage/log_replay.h"
 
@@ -14,15 +15,9 @@ Result<IndexOptions> IndexFromEntry(const storage::CollectionEntry& entry) {
     return Status::Corruption("manifest entry of collection '" + entry.name +
                               "' has bad index settings: " + why.message());
   };
-  auto kind = ParseIndexKind(entry.index.kind);
-  if (!kind.ok()) return corrupt(kind.status());
-  auto quantization = ParseQuantization(entry.index.quantization);
-  if (!quantization.ok()) return corrupt(quantization.status());
-  const IndexOptions index{
-      *kind,         entry.index.m,     entry.index.ef_construction, entry.index.ef_search,
-      *quantization, entry.index.rerank};
-  if (Status s = ValidateIndexOptions(index); !s.ok()) return corrupt(s);
-  return index;
+  auto index = IndexOptionsOf(entry.index);
+  if (!index.ok()) return corrupt(index.status());
+  return *index;
 }
 
 // The payload indexes of a manifest entry, checked likewise.

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "engine/index_settings.h"
 #include "engine/validate.h"
 #include "storage/filename.h"
 #include "storage/mem_env.h"
@@ -153,12 +154,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
   entry.dir = storage::CollectionDirName(entry.id);
   entry.dim = dim;
   entry.metric = MetricName(metric);
-  entry.index = {IndexKindName(index.kind),
-                 index.m,
-                 index.ef_construction,
-                 index.ef_search,
-                 QuantizationName(index.quantization),
-                 index.rerank};
+  entry.index = IndexEntryOf(index);
   entry.min_wal = 1;
   entry.next_file = 2;
   // Files first, then the manifest: a crash in between leaves a directory that the next

@@ -5,26 +5,14 @@
 // the thread pool, each keeping its own TopK, merged at the end.
 #pragma once
 
-#include <memory>
 #include <vector>
 
-#include "engine/row_source.h"
 #include "engine/thread_pool.h"
 #include "engine/top_k.h"
+#include "engine/version.h"
 #include "nearstore/types.h"
 
 namespace nearstore::engine {
-
-// The row sources of a collection at one moment, oldest first.
-struct Version {
-  std::vector<std::shared_ptr<RowSource>> sources;
-};
-
-// What a reader sees: the sources, and the newest sequence number visible to it.
-struct Snapshot {
-  std::shared_ptr<const Version> version;
-  uint64_t seq = 0;
-};
 
 // For each of the nq queries (rows of `queries`, prepared as stored: normalised for cosine),
 // the k closest visible rows, closest first.

@@ -17,6 +17,7 @@
 
 #include "engine/exact_search.h"
 #include "engine/graph_search.h"
+#include "engine/version.h"
 #include "filter/filter.h"
 #include "filter/matcher.h"
 

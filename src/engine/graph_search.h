@@ -17,6 +17,7 @@
 #include "engine/segment.h"
 #include "engine/thread_pool.h"
 #include "engine/top_k.h"
+#include "engine/version.h"
 #include "nearstore/types.h"
 
 namespace nearstore::engine {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "engine/index_settings.h"
 #include "filter/filter.h"
 #include "index/codes.h"
 #include "index/hnsw.h"
@@ -141,19 +142,7 @@ Status ValidateIndexOptions(const IndexOptions& index) {
     return Status::InvalidArgument("unknown index kind " +
                                    std::to_string(static_cast<uint32_t>(index.kind)));
   }
-  if (index.m < 2 || index.m > index::kHnswMaxM) {
-    return Status::InvalidArgument("hnsw m must be 2.." + std::to_string(index::kHnswMaxM) +
-                                   ", got " + std::to_string(index.m));
-  }
-  if (index.ef_construction < index.m || index.ef_construction > kMaxEf) {
-    return Status::InvalidArgument("hnsw ef_construction must be m (" + std::to_string(index.m) +
-                                   ").." + std::to_string(kMaxEf) + ", got " +
-                                   std::to_string(index.ef_construction));
-  }
-  if (index.ef_search < 1 || index.ef_search > kMaxEf) {
-    return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
-                                   ", got " + std::to_string(index.ef_search));
-  }
+  NEARSTORE_RETURN_IF_ERROR(index::CheckHnswOptions(HnswOptionsOf(index)));
   if (static_cast<size_t>(index.quantization) >= index::kCodeKinds) {
     return Status::InvalidArgument("unknown quantization " +
                                    std::to_string(static_cast<uint32_t>(index.quantization)));

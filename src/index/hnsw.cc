@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "index/float_rows.h"
+#include "nearstore/types.h"
 #include "storage/coding.h"
 
 namespace nearstore::index {
@@ -37,6 +38,23 @@ Status Damaged(const std::string& path, const std::string& what) {
 }
 
 }  // namespace
+
+Status CheckHnswOptions(const HnswOptions& options) {
+  if (options.m < 2 || options.m > kHnswMaxM) {
+    return Status::InvalidArgument("hnsw m must be 2.." + std::to_string(kHnswMaxM) + ", got " +
+                                   std::to_string(options.m));
+  }
+  if (options.ef_construction < options.m || options.ef_construction > kMaxEf) {
+    return Status::InvalidArgument("hnsw ef_construction must be m (" + std::to_string(options.m) +
+                                   ").." + std::to_string(kMaxEf) + ", got " +
+                                   std::to_string(options.ef_construction));
+  }
+  if (options.ef_search < 1 || options.ef_search > kMaxEf) {
+    return Status::InvalidArgument("hnsw ef_search must be 1.." + std::to_string(kMaxEf) +
+                                   ", got " + std::to_string(options.ef_search));
+  }
+  return Status::Ok();
+}
 
 uint64_t HnswGraph::memory_bytes() const {
   return PadTo8(n_) + n_ * (m0_ + 1) * 4 + n_ * 8 + upper_slots_ * 4;

@@ -28,6 +28,7 @@
 
 #include "index/graph_metric.h"
 #include "index/hnsw_heaps.h"
+#include "index/hnsw_options.h"
 #include "index/query_distances.h"
 #include "index/visited_set.h"
 #include "nearstore/status.h"
@@ -36,19 +37,13 @@ namespace nearstore::index {
 
 class Sq8Codes;
 
-struct HnswParams {
-  // Links per node on the upper levels; level 0 keeps up to 2 * m (as the paper advises).
-  uint32_t m = 16;
-  // Candidate list size while linking a new node: higher builds slower and finds better links.
-  uint32_t ef_construction = 200;
-  // Seeds each node's level (a hash of the seed and the node id, so levels do not depend on
-  // thread scheduling).
-  uint64_t seed = 0x6e656172;  // "near"
-};
+// Each node's level is drawn from a hash of a seed and the node id, so levels do not depend on
+// thread scheduling; this is the seed of every graph the engine builds.
+inline constexpr uint64_t kHnswDefaultSeed = 0x6e656172;  // "near"
 
-// Limits a graph must respect (checked by Build and by View).
-inline constexpr uint32_t kHnswMaxM = 256;
-inline constexpr uint32_t kHnswMaxLevel = 32;
+// OK when every setting is in its range (hnsw_options.h); InvalidArgument naming the first
+// that is not, with the range.
+[[nodiscard]] Status CheckHnswOptions(const HnswOptions& options);
 
 // A node a search may return. Nodes refused still route the search (a deleted point keeps the
 // graph connected until compaction rebuilds it). Called from the searching thread only.
@@ -74,11 +69,12 @@ class HnswGraph {
   // caller for every later search) with `threads` threads (1 = the calling thread only).
   // With `codes` (of the same rows), each insertion's candidate search runs on the codes and
   // only its ef_construction results are measured again on the floats, for the neighbour
-  // selection: the search reads a quarter of the bytes. InvalidArgument for parameters out of
-  // range.
+  // selection: the search reads a quarter of the bytes. `seed` draws the levels.
+  // InvalidArgument for settings out of range (CheckHnswOptions; ef_search is not used).
   [[nodiscard]] static Result<HnswGraph> Build(const float* vectors, uint64_t n, uint32_t dim,
-                                               GraphMetric metric, const HnswParams& params,
-                                               int threads, const Sq8Codes* codes = nullptr);
+                                               GraphMetric metric, const HnswOptions& options,
+                                               int threads, const Sq8Codes* codes = nullptr,
+                                               uint64_t seed = kHnswDefaultSeed);
 
   // The graph's bytes (format in docs/FORMATS.md, "HNSW graph"), to be stored by the caller.
   std::string Encode() const;

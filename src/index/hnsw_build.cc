@@ -41,12 +41,13 @@ constexpr size_t kLockStripes = 4096;
 
 class HnswBuilder {
  public:
-  HnswBuilder(HnswGraph* g, const float* vectors, const HnswParams& params, const Sq8Codes* codes)
+  HnswBuilder(HnswGraph* g, const float* vectors, const HnswOptions& options, const Sq8Codes* codes)
       : g_(*g),
         vectors_(vectors),
         codes_(codes),
-        // Fewer candidates than links would leave lists short for no gain (as hnswlib does).
-        ef_construction_(std::max(params.ef_construction, params.m)),
+        // At least m (CheckHnswOptions): fewer candidates than links would leave lists short
+        // for no gain.
+        ef_construction_(options.ef_construction),
         locks_(new std::mutex[kLockStripes]) {}
 
   // `query` is scratch for the node's quantized form (used when building with codes).
@@ -239,21 +240,15 @@ void HnswBuilder::Insert(uint32_t node, SearchScratch* scratch, Sq8Query* query,
 }
 
 Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t dim,
-                                   GraphMetric metric, const HnswParams& params, int threads,
-                                   const Sq8Codes* codes) {
+                                   GraphMetric metric, const HnswOptions& options, int threads,
+                                   const Sq8Codes* codes, uint64_t seed) {
   if (codes != nullptr && (codes->size() != n || codes->dim() != dim)) {
     return Status::InvalidArgument("HNSW build: the codes cover " + std::to_string(codes->size()) +
                                    " rows of " + std::to_string(codes->dim()) +
                                    " dimensions, expected " + std::to_string(n) + " of " +
                                    std::to_string(dim));
   }
-  if (params.m < 2 || params.m > kHnswMaxM) {
-    return Status::InvalidArgument("HNSW m must be in [2, " + std::to_string(kHnswMaxM) +
-                                   "], got " + std::to_string(params.m));
-  }
-  if (params.ef_construction < 1) {
-    return Status::InvalidArgument("HNSW ef_construction must be at least 1, got 0");
-  }
+  NEARSTORE_RETURN_IF_ERROR(CheckHnswOptions(options));
   if (n >= (uint64_t{1} << 32)) {
     return Status::InvalidArgument("an HNSW graph holds fewer than 2^32 nodes, got " +
                                    std::to_string(n));
@@ -262,13 +257,13 @@ Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t di
   g.n_ = n;
   g.dim_ = dim;
   g.metric_ = metric;
-  g.m_ = params.m;
-  g.m0_ = 2 * params.m;
+  g.m_ = options.m;
+  g.m0_ = 2 * options.m;
   g.owned_levels_.resize(n);
   g.owned_upper_offsets_.assign(n, 0);
   // Levels are drawn up front, so the upper pool is laid out (and allocated) once.
   for (uint64_t i = 0; i < n; ++i) {
-    const uint8_t level = DrawLevel(params.seed, i, params.m);
+    const uint8_t level = DrawLevel(seed, i, options.m);
     g.owned_levels_[i] = level;
     g.owned_upper_offsets_[i] = level > 0 ? g.upper_slots_ : 0;
     g.upper_slots_ += uint64_t{level} * (g.m_ + 1);
@@ -283,7 +278,7 @@ Result<HnswGraph> HnswGraph::Build(const float* vectors, uint64_t n, uint32_t di
   g.entry_ = 0;
   g.max_level_ = g.levels_[0];
 
-  HnswBuilder builder(&g, vectors, params, codes);
+  HnswBuilder builder(&g, vectors, options, codes);
   std::atomic<uint64_t> next{1};
   auto work = [&] {
     SearchScratch scratch;

@@ -20,10 +20,10 @@ struct SegmentIndexSections {
 // `code_kind` (codes.h; < kCodeKinds). The build's candidate searches run on SQ8 codes of the
 // rows (a quarter of the bytes to read; the links are chosen on the floats): the segment's
 // own codes when they are SQ8, else codes trained for the build alone (binary codes are too
-// coarse to build on). InvalidArgument for graph parameters out of range.
+// coarse to build on). InvalidArgument for settings out of range (CheckHnswOptions).
 [[nodiscard]] Result<SegmentIndexSections> BuildSegmentIndex(const float* vectors, uint64_t n,
                                                              uint32_t dim, GraphMetric metric,
-                                                             const HnswParams& params, int threads,
-                                                             size_t code_kind);
+                                                             const HnswOptions& options,
+                                                             int threads, size_t code_kind);
 
 }  // namespace nearstore::index

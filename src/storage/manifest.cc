@@ -25,9 +25,9 @@ json CollectionToJson(const CollectionEntry& c) {
   json segments = json::array();
   for (const auto& s : c.segments) segments.push_back(SegmentToJson(s));
   const json index = {{"kind", c.index.kind},
-                      {"m", c.index.m},
-                      {"ef_construction", c.index.ef_construction},
-                      {"ef_search", c.index.ef_search},
+                      {"m", c.index.hnsw.m},
+                      {"ef_construction", c.index.hnsw.ef_construction},
+                      {"ef_search", c.index.hnsw.ef_search},
                       {"quantization", c.index.quantization},
                       {"rerank", c.index.rerank}};
   json payload_indexes = json::array();
@@ -120,10 +120,10 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& path) 
       if (jc.contains("index")) {  // the engine checks the values (kind, ranges) itself
         const json& ji = jc.at("index");
         c.index.kind = ji.at("kind").get<std::string>();
-        c.index.m = static_cast<uint32_t>(unsigned_field(ji, "m", UINT32_MAX));
-        c.index.ef_construction =
+        c.index.hnsw.m = static_cast<uint32_t>(unsigned_field(ji, "m", UINT32_MAX));
+        c.index.hnsw.ef_construction =
             static_cast<uint32_t>(unsigned_field(ji, "ef_construction", UINT32_MAX));
-        c.index.ef_search = static_cast<uint32_t>(unsigned_field(ji, "ef_search", UINT32_MAX));
+        c.index.hnsw.ef_search = static_cast<uint32_t>(unsigned_field(ji, "ef_search", UINT32_MAX));
         if (ji.contains("quantization")) {  // absent before quantization existed: none
           c.index.quantization = ji.at("quantization").get<std::string>();
           c.index.rerank = static_cast<uint32_t>(unsigned_field(ji, "rerank", UINT32_MAX));

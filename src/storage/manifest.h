@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/hnsw_options.h"  // plain values only: see that file
 #include "nearstore/status.h"
 #include "storage/env.h"
 #include "storage/filename.h"
@@ -25,12 +26,13 @@ struct SegmentEntry {
   uint64_t size_bytes = 0;
 };
 
-// A collection's index settings (the engine's IndexOptions, spelled out for the file).
+// A collection's index settings (the engine's IndexOptions, spelled out for the file; the
+// engine converts both ways in engine/index_settings.h). The graph's settings are the index
+// layer's own struct, recorded as they are; the defaults are what a MANIFEST written before a
+// field existed means.
 struct IndexEntry {
   std::string kind = "flat";  // "flat" | "hnsw"
-  uint32_t m = 16;
-  uint32_t ef_construction = 200;
-  uint32_t ef_search = 64;
+  index::HnswOptions hnsw;
   std::string quantization = "none";  // "none" | "sq8" | "binary"
   uint32_t rerank = 4;
 };

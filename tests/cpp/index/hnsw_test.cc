@@ -199,10 +199,11 @@ TEST(HnswGraphTest, ParallelBuildsStrandNoMoreNodesThanSerialOnes) {
   // build before the two-phase insert): the parallel count must stay at the serial one's.
   const Data data = Clustered(3000, 8, 0, GraphMetric::kL2, 21);
   for (uint64_t trial = 0; trial < 4; ++trial) {
-    const HnswParams params{.m = 4, .ef_construction = 32, .seed = trial};
-    auto serial = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, params, 1);
-    auto parallel =
-        HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, params, 8);
+    const HnswOptions options{.m = 4, .ef_construction = 32};
+    auto serial = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, options, 1,
+                                   nullptr, trial);
+    auto parallel = HnswGraph::Build(data.base.data(), data.n, data.dim, GraphMetric::kL2, options,
+                                     8, nullptr, trial);
     ASSERT_TRUE(serial.ok() && parallel.ok());
     EXPECT_LE(Unreachable(*parallel), Unreachable(*serial) + 3) << "trial " << trial;
   }
