@@ -79,7 +79,7 @@ void CollectionImpl::SetBackgroundError(const Status& s) {
 Status CollectionImpl::RetryFailedSeals() {
   std::unique_lock lock(seal_mu_);
   if (background_error_.ok()) return Status::Ok();
-  const Status failed = std::move(background_error_);
+  Status failed = std::move(background_error_);
   background_error_ = Status::Ok();
   // One task per frozen memtable (each seals the oldest left), as when they were frozen; a
   // failed compaction leaves none, and is tried again after the next seal.

@@ -160,20 +160,39 @@ Result<Targets> ReadTargets(const Fields& f, const ServerOptions& limits) {
   return t;
 }
 
+// One payload key: a name or a dotted path into objects. Qdrant's paths into arrays (a[].b,
+// a[0]) are not followed by nearstore: refused by name, not silently matched by nothing.
+Result<std::string> ReadKey(const json& v, const std::string& where) {
+  if (!v.is_string()) {
+    return Status::InvalidArgument("'" + where + "' must be a payload key (a string), got " +
+                                   Describe(v));
+  }
+  std::string key = v.get<std::string>();
+  if (key.empty() || key.find_first_of("[]") != std::string::npos) {
+    std::string shown = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    return Status::InvalidArgument("'" + where + "' = " + shown +
+                                   " is not supported: a payload key is a name or a dotted path "
+                                   "into objects (a.b); paths into arrays (a[].b, a[0]) are not");
+  }
+  return key;
+}
+
 // A list of payload keys, or one key.
 Result<std::vector<std::string>> ReadKeys(const json& v, const std::string& where) {
-  if (v.is_string()) return std::vector<std::string>{v.get<std::string>()};
+  if (v.is_string()) {
+    NEARSTORE_ASSIGN_OR_RETURN(std::string key, ReadKey(v, where));
+    return std::vector<std::string>{std::move(key)};
+  }
   if (!v.is_array()) {
     return Status::InvalidArgument("'" + where + "' must be a list of payload keys, got " +
                                    Describe(v));
   }
   std::vector<std::string> keys;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (!v[i].is_string()) {
-      return Status::InvalidArgument("'" + where + "[" + std::to_string(i) +
-                                     "]' must be a payload key (a string), got " + Describe(v[i]));
-    }
-    keys.push_back(v[i].get<std::string>());
+    NEARSTORE_ASSIGN_OR_RETURN(std::string key,
+                               ReadKey(v[i], where + "[" + std::to_string(i) + "]"));
+    keys.push_back(std::move(key));
   }
   return keys;
 }

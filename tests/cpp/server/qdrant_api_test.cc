@@ -364,6 +364,13 @@ TEST_F(QdrantApiTest, PayloadSelectorsAndDottedDeletes) {
   const json exclude = Ok(kPost, "/collections/c/points",
                           R"({"ids": [4], "with_payload": {"exclude": ["tag", "meta.year"]}})");
   EXPECT_EQ(exclude[0]["payload"], json::parse(R"({"n": 4, "meta": {"lang": "fr"}})"));
+  // Paths into arrays (a[].b, a[0]) are not followed: refused, not silently matched by nothing.
+  EXPECT_THAT(Refused(kPost, "/collections/c/points",
+                      R"({"ids": [4], "with_payload": {"include": ["tags[].a"]}})"),
+              HasSubstr("'with_payload.include[0]' = \"tags[].a\""));
+  EXPECT_THAT(Refused(kPost, "/collections/c/points/payload/delete",
+                      R"({"keys": ["n", "meta[0]"], "points": [4]})"),
+              HasSubstr("'keys[1]'"));
   Ok(kPost, "/collections/c/points/payload/delete", R"({"keys": ["meta.lang"], "points": [4]})");
   EXPECT_EQ(Ok(kGet, "/collections/c/points/4", "")["payload"],
             json::parse(R"({"n": 4, "tag": "even", "meta": {"year": 2020}})"));
