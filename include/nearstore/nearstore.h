@@ -7,3 +7,4 @@
 #include "nearstore/options.h"
 #include "nearstore/status.h"
 #include "nearstore/types.h"
+#include "nearstore/verify.h"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from . import _core
 from .collection import Collection, Hit
-from .database import Database, connect, open
+from .database import Database, connect, open, verify
 from .errors import (
     BY_CODE_NAME,
     AlreadyExistsError,
@@ -42,6 +42,7 @@ _core._set_error_classes(_classes)
 __all__ = [
     "open",
     "connect",
+    "verify",
     "Database",
     "Collection",
     "Hit",

@@ -15,6 +15,11 @@ def _status_code_names() -> list[str]:
     The name of every non-OK status code (for the test that each has a class).
     """
 
+def verify(path: str) -> str:
+    """
+    Checks every file of the database in `path` without opening it (nearstore/verify.h); the report as JSON text, the same as `nearstore verify --json`.
+    """
+
 class Filter:
     def __init__(self, text: str) -> None: ...
 

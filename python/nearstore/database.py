@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import ssl
@@ -148,6 +149,23 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database(path={self.path!r})"
+
+
+def verify(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Checks every file of the database in directory ``path`` -- each checksum, each segment
+    against the MANIFEST, each log record -- without opening it: it takes no lock and writes
+    nothing, so it may run while another process has the database open.
+
+    Returns the report ``nearstore verify --json`` prints: ``{"path", "ok", "counts": {"ok",
+    "note", "warning", "damaged"}, "files": [{"file", "status", "detail"}]}``; ``ok`` is False
+    when any file is damaged (status ``"DAMAGED"``). Raises InvalidArgumentError when ``path``
+    is not a nearstore database.
+    """
+    text = _path(path)
+    if text is None:
+        raise InvalidTypeError("path must name a database directory, got None")
+    report: dict[str, Any] = json.loads(_core.verify(text))
+    return report
 
 
 def _path(path: str | os.PathLike[str] | None) -> str | None:

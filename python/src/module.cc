@@ -154,6 +154,16 @@ NB_MODULE(_core, m) {
       },
       "The name of every non-OK status code (for the test that each has a class).");
 
+  m.def(
+      "verify",
+      [](const std::string& path) {
+        VerifyReport report = WithoutGil([&] { return VerifyDatabase(path); });
+        return VerifyReportToJson(report, path);
+      },
+      "path"_a,
+      "Checks every file of the database in `path` without opening it (nearstore/verify.h); "
+      "the report as JSON text, the same as `nearstore verify --json`.");
+
   // A parsed filter (docs/FILTERS.md): refused with InvalidArgument when bad.
   nb::class_<Filter>(m, "Filter")
       .def(

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "engine/write_op.h"
 #include "nearstore/database.h"
 #include "storage/env.h"
 #include "storage/filename.h"
+#include "storage/log_record.h"
 #include "storage/log_replay.h"
 #include "storage/manifest.h"
 #include "storage/wal.h"
@@ -30,7 +30,7 @@ std::optional<uint64_t> UnsealedLoggedRows(storage::Env* env, const std::string&
     auto contents = storage::ParseWal((*file)->data(), path);
     if (!contents.ok()) return std::nullopt;
     for (std::string_view payload : contents->records) {
-      auto op = engine::DecodeWriteOp(payload, entry.dim, path);
+      auto op = storage::DecodeLogRecord(payload, entry.dim, path);
       if (!op.ok()) return std::nullopt;
       if (op->seq > entry.last_sealed_seq) rows += op->MaxNewRows();
     }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cli/info.h"
-#include "cli/verify.h"
+#include "nearstore/verify.h"
 #include "server/serve.h"
 #include "storage/env.h"
 
@@ -46,13 +46,13 @@ int RunInfo(const std::string& path, bool json) {
 }
 
 int RunVerify(const std::string& path, bool json) {
-  auto report = nearstore::cli::VerifyDatabase(nearstore::storage::PosixEnv(), path);
+  auto report = nearstore::VerifyDatabase(path);
   if (!report.ok()) {
     std::fprintf(stderr, "nearstore verify: %s\n", report.status().ToString().c_str());
     return kExitUsage;  // nothing was checked
   }
-  const std::string text = json ? nearstore::cli::VerifyReportToJson(*report, path)
-                                : nearstore::cli::FormatVerifyReport(*report, path);
+  const std::string text = json ? nearstore::VerifyReportToJson(*report, path)
+                                : nearstore::FormatVerifyReport(*report, path);
   std::fputs(text.c_str(), stdout);
   return report->damaged() ? kExitFailed : kExitOk;
 }

@@ -178,7 +178,9 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
     NEARSTORE_ASSIGN_OR_RETURN(auto contents, storage::ParseWal(file->data(), path));
     NEARSTORE_RETURN_IF_ERROR(replay->BeginLog(path, contents, /*newest=*/i + 1 == wals.size()));
     for (size_t r = 0; r < contents.records.size(); ++r) {
-      NEARSTORE_ASSIGN_OR_RETURN(WriteOp op, DecodeWriteOp(contents.records[r], dim_, path));
+      NEARSTORE_ASSIGN_OR_RETURN(storage::LogRecord record,
+                                 storage::DecodeLogRecord(contents.records[r], dim_, path));
+      const WriteOp op(std::move(record));
       NEARSTORE_ASSIGN_OR_RETURN(const bool to_replay, replay->Accept(op.seq));
       if (!to_replay) continue;  // already in a segment
       // Room first: a memtable frozen here holds the writes before this one (its max_seq

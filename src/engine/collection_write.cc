@@ -28,7 +28,7 @@ Status CollectionImpl::Upsert(const Point& point) {
 
 Status CollectionImpl::Upsert(std::span<const Point> points) {
   WriteOp op;
-  op.type = OpType::kUpsert;
+  op.type = storage::OpType::kUpsert;
   op.ids.reserve(points.size());
   op.metadata.reserve(points.size());
   op.vectors.resize(points.size() * dim_);
@@ -60,7 +60,7 @@ Status CollectionImpl::UpsertColumns(std::span<const std::string> ids,
                                    " ids; expected one per id or none");
   }
   WriteOp op;
-  op.type = OpType::kUpsert;
+  op.type = storage::OpType::kUpsert;
   op.ids.reserve(ids.size());
   op.metadata.reserve(ids.size());
   op.vectors.resize(vectors.size());
@@ -80,7 +80,7 @@ Status CollectionImpl::UpsertColumns(std::span<const std::string> ids,
 Result<bool> CollectionImpl::Update(std::string_view id, const PointUpdate& update) {
   NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
   WriteOp op;
-  op.type = OpType::kUpdate;
+  op.type = storage::OpType::kUpdate;
   op.ids.emplace_back(id);
   if (update.vector) {
     op.has_vector = true;
@@ -107,7 +107,7 @@ Result<bool> CollectionImpl::Delete(std::string_view id) {
 
 Result<std::vector<bool>> CollectionImpl::DeleteMany(std::span<const std::string> ids) {
   WriteOp op;
-  op.type = OpType::kDelete;
+  op.type = storage::OpType::kDelete;
   for (const auto& id : ids) {
     NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
     op.ids.push_back(id);
@@ -132,7 +132,7 @@ Result<uint64_t> CollectionImpl::DeleteWhere(std::string_view filter_text) {
   // again meanwhile is left alone (its new version was not judged), see WriteOp::if_seq.
   const Snapshot snapshot = TakeSnapshot();
   WriteOp op;
-  op.type = OpType::kDelete;
+  op.type = storage::OpType::kDelete;
   ForEachMatch(PrepareFilter(snapshot, filter, /*plan_walks=*/false), snapshot.seq,
                [&](const RowSource& source, uint64_t row) {
                  op.ids.emplace_back(source.Id(row));
@@ -220,7 +220,7 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
       DropChangedIds(w->op, &written);
       w->op->seq = next_seq_++;
       payload.clear();
-      EncodeWriteOp(*w->op, dim_, &payload);
+      storage::EncodeLogRecord(*w->op, dim_, &payload);
       storage::WalWriter::EncodeRecord(payload, &records);
     }
     const uint64_t acked_size = wal_->Size();  // every earlier append succeeded
@@ -391,7 +391,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
   Memtable& mem = *active_;
   existed->assign(op.ids.size(), false);
   switch (op.type) {
-    case OpType::kUpsert: {
+    case storage::OpType::kUpsert: {
       // Rows first (invisible: their seq is above every snapshot), then the index and the
       // visible sequence number together.
       const uint64_t first = mem.appended();
@@ -412,7 +412,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
       visible_seq_ = op.seq;
       break;
     }
-    case OpType::kUpdate: {
+    case storage::OpType::kUpdate: {
       // Copy what the update keeps from the current row under the shared lock: the sealer
       // may repoint the index entry (memtable -> segment) and retire the old source meanwhile.
       std::vector<float> vec;
@@ -445,7 +445,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
       visible_seq_ = op.seq;
       break;
     }
-    case OpType::kDelete: {
+    case storage::OpType::kDelete: {
       std::unique_lock state(state_mu_);
       for (size_t i = 0; i < op.ids.size(); ++i) {
         auto it = index_.find(op.ids[i]);

@@ -325,3 +325,49 @@ def test_verify_calls_a_reopenable_database_intact(tmp_path):
     with nearstore.open(path) as db:
         got = db.get_collection("c").get("a")
         assert got is not None and got[0][0] > got[0][1]  # [2, 1], normalised
+
+
+def test_verify_from_python_finds_what_the_command_finds(tmp_path):
+    """nearstore.verify: the report of `nearstore verify --json`, from the engine in-process;
+    intact while the database is open elsewhere, damage named by file after a flipped byte."""
+    import json
+    import subprocess
+
+    from server_process import nearstore_binary
+
+    path = tmp_path / "db"
+    rng = np.random.default_rng(7)
+    with nearstore.open(path) as db:
+        c = db.create_collection("c", dim=8)
+        fill(c, rng, 50)
+        c.flush()
+        fill(c, rng, 5, prefix="logged")  # in the log only
+        report = nearstore.verify(path)  # the database is open meanwhile
+        assert report["ok"], report
+    report = nearstore.verify(str(path))
+    assert report["ok"] and report["counts"]["damaged"] == 0, report
+    files = {f["file"]: f for f in report["files"]}
+    segments = [f for f in files if f.endswith(".nss")]
+    assert segments and any(f.endswith(".log") for f in files)
+    assert all(f["status"] in ("OK", "NOTE") for f in report["files"]), report
+
+    seg = path / segments[0]
+    data = bytearray(seg.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    seg.write_bytes(bytes(data))
+    damaged = nearstore.verify(path)
+    assert not damaged["ok"] and damaged["counts"]["damaged"] == 1, damaged
+    assert {f["file"]: f["status"] for f in damaged["files"]}[segments[0]] == "DAMAGED"
+    run = subprocess.run(
+        [nearstore_binary(), "verify", "--json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert json.loads(run.stdout) == damaged
+
+    with pytest.raises(nearstore.InvalidArgumentError, match="not a nearstore database"):
+        nearstore.verify(tmp_path)
+    with pytest.raises(nearstore.InvalidTypeError):
+        nearstore.verify(None)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
 // VerifyDatabase: intact databases pass; every kind of damage is reported with its file.
-#include "cli/verify.h"
+#include "nearstore/verify.h"
 
 #include <gtest/gtest.h>
 
@@ -26,7 +26,7 @@ const FileFinding* FindingFor(const VerifyReport& report, const std::string& fil
 }
 
 VerifyReport MustVerify(const std::string& dir) {
-  auto report = VerifyDatabase(storage::PosixEnv(), dir);
+  auto report = VerifyDatabase(dir);
   EXPECT_TRUE(report.ok()) << report.status().ToString();
   return report.ok() ? std::move(report).value() : VerifyReport{};
 }
@@ -48,19 +48,19 @@ TEST(VerifyTest, IntactDatabaseIsClean) {
   const VerifyReport report = MustVerify(tmp.path());
   const std::string text = FormatVerifyReport(report, tmp.path());
   EXPECT_FALSE(report.damaged()) << text;
-  EXPECT_EQ(report.Count(Finding::kWarning), 0u) << text;
-  EXPECT_EQ(report.Count(Finding::kNote), 0u) << text;
+  EXPECT_EQ(report.Count(VerifyFinding::kWarning), 0u) << text;
+  EXPECT_EQ(report.Count(VerifyFinding::kNote), 0u) << text;
   // MANIFEST, one segment, and the logs of both collections.
   ASSERT_EQ(FindFiles(tmp.path(), "seg-").size(), 1u);
   for (const auto& f : FindFiles(tmp.path(), "seg-")) {
     const FileFinding* finding = FindingFor(report, f);
     ASSERT_NE(finding, nullptr) << f << "\n" << text;
-    EXPECT_EQ(finding->finding, Finding::kOk) << text;
+    EXPECT_EQ(finding->finding, VerifyFinding::kOk) << text;
     EXPECT_NE(finding->detail.find("100 rows"), std::string::npos) << finding->detail;
   }
   const FileFinding* wal = FindingFor(report, NewestWal(tmp.path()));
   ASSERT_NE(wal, nullptr) << text;
-  EXPECT_EQ(wal->finding, Finding::kOk);
+  EXPECT_EQ(wal->finding, VerifyFinding::kOk);
   EXPECT_NE(wal->detail.find("2 records"), std::string::npos) << wal->detail;
   ASSERT_NE(FindingFor(report, "MANIFEST"), nullptr);
   EXPECT_NE(text.find("OK      MANIFEST"), std::string::npos) << text;
@@ -85,12 +85,12 @@ TEST(VerifyTest, FlippedSegmentByteIsDamaged) {
   EXPECT_TRUE(report.damaged()) << text;
   const FileFinding* finding = FindingFor(report, seg);
   ASSERT_NE(finding, nullptr) << text;
-  EXPECT_EQ(finding->finding, Finding::kDamaged) << text;
+  EXPECT_EQ(finding->finding, VerifyFinding::kDamaged) << text;
   EXPECT_NE(finding->detail.find("vectors"), std::string::npos) << finding->detail;
   EXPECT_NE(text.find("DAMAGED " + seg + ": "), std::string::npos) << text;
   EXPECT_NE(text.find("-> DAMAGED"), std::string::npos) << text;
   // The other files are still checked and intact.
-  EXPECT_EQ(FindingFor(report, NewestWal(tmp.path()))->finding, Finding::kOk);
+  EXPECT_EQ(FindingFor(report, NewestWal(tmp.path()))->finding, VerifyFinding::kOk);
 }
 
 TEST(VerifyTest, FlippedSegmentHeaderByteIsDamaged) {
@@ -100,7 +100,7 @@ TEST(VerifyTest, FlippedSegmentHeaderByteIsDamaged) {
   FlipByte(tmp.path() + "/" + seg, 20);  // the row count
   const VerifyReport report = MustVerify(tmp.path());
   ASSERT_NE(FindingFor(report, seg), nullptr);
-  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, seg)->finding, VerifyFinding::kDamaged);
 }
 
 TEST(VerifyTest, FlippedWalByteIsDamaged) {
@@ -115,7 +115,7 @@ TEST(VerifyTest, FlippedWalByteIsDamaged) {
   EXPECT_TRUE(report.damaged()) << text;
   const FileFinding* finding = FindingFor(report, wal);
   ASSERT_NE(finding, nullptr) << text;
-  EXPECT_EQ(finding->finding, Finding::kDamaged);
+  EXPECT_EQ(finding->finding, VerifyFinding::kDamaged);
   EXPECT_NE(finding->detail.find("checksum"), std::string::npos) << finding->detail;
   EXPECT_NE(text.find("DAMAGED " + wal + ": "), std::string::npos) << text;
 }
@@ -127,7 +127,7 @@ TEST(VerifyTest, FlippedWalHeaderIsDamaged) {
   FlipByte(tmp.path() + "/" + wal, 2);  // the magic
   const VerifyReport report = MustVerify(tmp.path());
   ASSERT_NE(FindingFor(report, wal), nullptr);
-  EXPECT_EQ(FindingFor(report, wal)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, wal)->finding, VerifyFinding::kDamaged);
   EXPECT_NE(FindingFor(report, wal)->detail.find("bad header"), std::string::npos);
 }
 
@@ -143,7 +143,7 @@ TEST(VerifyTest, TornWalTailIsAWarningNotDamage) {
   EXPECT_FALSE(report.damaged()) << text;
   const FileFinding* finding = FindingFor(report, wal);
   ASSERT_NE(finding, nullptr) << text;
-  EXPECT_EQ(finding->finding, Finding::kWarning) << text;
+  EXPECT_EQ(finding->finding, VerifyFinding::kWarning) << text;
   EXPECT_NE(finding->detail.find("torn tail"), std::string::npos) << finding->detail;
 }
 
@@ -158,7 +158,7 @@ TEST(VerifyTest, TornLogThatIsNotTheNewestIsDamaged) {
                              tmp.path() + "/c000001/wal-000999.log");
   const VerifyReport report = MustVerify(tmp.path());
   ASSERT_NE(FindingFor(report, wal), nullptr);
-  EXPECT_EQ(FindingFor(report, wal)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, wal)->finding, VerifyFinding::kDamaged);
 }
 
 // A log missing records (cut at a record boundary, or a log lost from the middle): recovery
@@ -182,7 +182,7 @@ TEST(VerifyTest, GapInTheLogIsDamagedAsRecoveryRefusesIt) {
   EXPECT_TRUE(report.damaged()) << text;
   const FileFinding* finding = FindingFor(report, wal);
   ASSERT_NE(finding, nullptr) << text;
-  EXPECT_EQ(finding->finding, Finding::kDamaged) << text;
+  EXPECT_EQ(finding->finding, VerifyFinding::kDamaged) << text;
   EXPECT_NE(finding->detail.find("writes are missing"), std::string::npos) << finding->detail;
 
   auto db = Database::Open(tmp.path());
@@ -211,7 +211,7 @@ TEST(VerifyTest, CompactedSegmentWithoutItsSupersededRowIsIntact) {
   EXPECT_FALSE(report.damaged()) << text;
   const auto segments = FindFiles(tmp.path(), "seg-");
   ASSERT_EQ(segments.size(), 1u) << text;  // compacted: one segment of one row
-  EXPECT_EQ(FindingFor(report, segments[0])->finding, Finding::kOk) << text;
+  EXPECT_EQ(FindingFor(report, segments[0])->finding, VerifyFinding::kOk) << text;
   EXPECT_NE(FindingFor(report, segments[0])->detail.find("1 row,"), std::string::npos) << text;
 
   // The MANIFEST now records the file's own range.
@@ -265,7 +265,7 @@ TEST(VerifyTest, SegmentRangeFromAnOlderCompactionIsIntact) {
   set_range(1, 4);  // does not contain the file's max
   report = MustVerify(tmp.path());
   ASSERT_NE(FindingFor(report, seg), nullptr);
-  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, seg)->finding, VerifyFinding::kDamaged);
   EXPECT_NE(FindingFor(report, seg)->detail.find("max sequence number 5 but the MANIFEST says 4"),
             std::string::npos)
       << FindingFor(report, seg)->detail;
@@ -282,10 +282,10 @@ TEST(VerifyTest, MissingListedFilesAreDamaged) {
   const std::string text = FormatVerifyReport(report, tmp.path());
   EXPECT_TRUE(report.damaged());
   ASSERT_NE(FindingFor(report, seg), nullptr) << text;
-  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, seg)->finding, VerifyFinding::kDamaged);
   EXPECT_NE(FindingFor(report, seg)->detail.find("missing"), std::string::npos);
   ASSERT_NE(FindingFor(report, "c000002/"), nullptr) << text;
-  EXPECT_EQ(FindingFor(report, "c000002/")->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, "c000002/")->finding, VerifyFinding::kDamaged);
 }
 
 TEST(VerifyTest, SegmentThatDisagreesWithTheManifestIsDamaged) {
@@ -306,7 +306,7 @@ TEST(VerifyTest, SegmentThatDisagreesWithTheManifestIsDamaged) {
 
   const VerifyReport report = MustVerify(tmp.path());
   ASSERT_NE(FindingFor(report, seg), nullptr);
-  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, seg)->finding, VerifyFinding::kDamaged);
   EXPECT_NE(FindingFor(report, seg)->detail.find("rows 3 but the MANIFEST says 100"),
             std::string::npos)
       << FindingFor(report, seg)->detail;
@@ -328,7 +328,7 @@ TEST(VerifyTest, LeftoversAreNotes) {
                         "README.txt", "c000077/"}) {
     const FileFinding* finding = FindingFor(report, f);
     ASSERT_NE(finding, nullptr) << f << "\n" << text;
-    EXPECT_EQ(finding->finding, Finding::kNote) << f;
+    EXPECT_EQ(finding->finding, VerifyFinding::kNote) << f;
   }
 }
 
@@ -341,10 +341,10 @@ TEST(VerifyTest, DamagedManifestIsReportedAndFilesStillChecked) {
   const VerifyReport report = MustVerify(tmp.path());
   const std::string text = FormatVerifyReport(report, tmp.path());
   EXPECT_TRUE(report.damaged()) << text;
-  EXPECT_EQ(FindingFor(report, "MANIFEST")->finding, Finding::kDamaged) << text;
+  EXPECT_EQ(FindingFor(report, "MANIFEST")->finding, VerifyFinding::kDamaged) << text;
   const std::string seg = FindFiles(tmp.path(), "seg-").at(0);
   ASSERT_NE(FindingFor(report, seg), nullptr) << text;
-  EXPECT_EQ(FindingFor(report, seg)->finding, Finding::kOk) << text;
+  EXPECT_EQ(FindingFor(report, seg)->finding, VerifyFinding::kOk) << text;
 }
 
 TEST(VerifyTest, MissingManifestWithCollectionsIsDamaged) {
@@ -353,7 +353,7 @@ TEST(VerifyTest, MissingManifestWithCollectionsIsDamaged) {
   std::filesystem::remove(tmp.path() + "/MANIFEST");
   const VerifyReport report = MustVerify(tmp.path());
   EXPECT_TRUE(report.damaged());
-  EXPECT_EQ(FindingFor(report, "MANIFEST")->finding, Finding::kDamaged);
+  EXPECT_EQ(FindingFor(report, "MANIFEST")->finding, VerifyFinding::kDamaged);
 }
 
 TEST(VerifyTest, NeverModifiesAnythingAndNeedsNoLock) {
@@ -372,18 +372,18 @@ TEST(VerifyTest, NeverModifiesAnythingAndNeedsNoLock) {
   BuildDatabase(tmp2.path());
   auto db = Database::Open(tmp2.path());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  auto locked = VerifyDatabase(storage::PosixEnv(), tmp2.path());
+  auto locked = VerifyDatabase(tmp2.path());
   ASSERT_TRUE(locked.ok()) << locked.status().ToString();
   EXPECT_FALSE(locked->damaged()) << FormatVerifyReport(*locked, tmp2.path());
 }
 
 TEST(VerifyTest, NotADatabaseIsAnError) {
   TempDir tmp("verify_not_db");
-  auto missing = VerifyDatabase(storage::PosixEnv(), tmp.path());
+  auto missing = VerifyDatabase(tmp.path());
   EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(tmp.path()));  // nothing created
   std::filesystem::create_directories(tmp.path());
-  auto empty = VerifyDatabase(storage::PosixEnv(), tmp.path());
+  auto empty = VerifyDatabase(tmp.path());
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(empty.status().message().find("not a nearstore database"), std::string::npos);
 }

@@ -1,4 +1,4 @@
-#include "cli/verify.h"
+#include "nearstore/verify.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,16 +6,17 @@
 #include <optional>
 
 #include "engine/segment.h"
-#include "engine/write_op.h"
 #include "nearstore/types.h"
+#include "storage/env.h"
 #include "storage/filename.h"
+#include "storage/log_record.h"
 #include "storage/log_replay.h"
 #include "storage/manifest.h"
 #include "storage/segment_entry.h"
 #include "storage/segment_file.h"
 #include "storage/wal.h"
 
-namespace nearstore::cli {
+namespace nearstore {
 namespace {
 
 using storage::JoinPath;
@@ -34,7 +35,7 @@ class Verifier {
   Result<VerifyReport> Run();
 
  private:
-  void Add(std::string file, Finding finding, std::string detail) {
+  void Add(std::string file, VerifyFinding finding, std::string detail) {
     report_.files.push_back({std::move(file), finding, std::move(detail)});
   }
   bool IsDir(const std::string& path) { return env_->ListDir(path).ok(); }
@@ -59,7 +60,7 @@ class Verifier {
     uint32_t dim, metric;
     storage::SegmentEntry entry;  // what the MANIFEST should say of it (DescribeSegment)
   };
-  std::optional<SegmentFacts> ParseSegment(const std::string& rel, Finding* finding,
+  std::optional<SegmentFacts> ParseSegment(const std::string& rel, VerifyFinding* finding,
                                            std::string* detail);
 
   storage::Env* const env_;
@@ -68,17 +69,17 @@ class Verifier {
 };
 
 std::optional<Verifier::SegmentFacts> Verifier::ParseSegment(const std::string& rel,
-                                                             Finding* finding,
+                                                             VerifyFinding* finding,
                                                              std::string* detail) {
   // Opened as the engine opens it: every checksum, and the graph, codes and payload indexes
   // viewed and validated (a section can pass its checksum and still be inconsistent).
   auto segment = engine::Segment::Open(env_, dir_, rel, /*verify_checksums=*/true);
   if (!segment.ok()) {
-    *finding = Finding::kDamaged;
+    *finding = VerifyFinding::kDamaged;
     *detail = segment.status().message();
     return std::nullopt;
   }
-  *finding = Finding::kOk;
+  *finding = VerifyFinding::kOk;
   const storage::SegmentView& view = (*segment)->view();
   return SegmentFacts{view.dim(), view.metric(),
                       storage::DescribeSegment(rel, view, (*segment)->size_bytes())};
@@ -99,7 +100,7 @@ bool Verifier::RemovedByLiveDatabase(uint64_t id, const std::string& file) {
 
 bool Verifier::NotedAsRemoved(uint64_t id, const std::string& rel, const std::string& file) {
   if (env_->FileExists(JoinPath(dir_, rel)) || !RemovedByLiveDatabase(id, file)) return false;
-  Add(rel, Finding::kNote,
+  Add(rel, VerifyFinding::kNote,
       ParseFileName(file).kind == FileKind::kWal
           ? "write-ahead log removed while verifying (the database is open and sealed it into a "
             "segment); not checked"
@@ -114,7 +115,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
   const std::string who = "collection '" + entry.name + "'";
   auto listing = env_->ListDir(cpath);
   if (!listing.ok()) {
-    Add(cdir + "/", Finding::kDamaged,
+    Add(cdir + "/", VerifyFinding::kDamaged,
         who + " is listed in the MANIFEST but its directory cannot be read: " +
             listing.status().message());
     return;
@@ -130,12 +131,12 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     const std::string rel = cdir + "/" + se.file;
     if (std::find(names.begin(), names.end(), se.file) == names.end()) {
       if (!NotedAsRemoved(entry.id, rel, se.file)) {
-        Add(rel, Finding::kDamaged,
+        Add(rel, VerifyFinding::kDamaged,
             "segment of " + who + " is listed in the MANIFEST but the file is missing");
       }
       continue;
     }
-    Finding finding;
+    VerifyFinding finding;
     std::string detail;
     auto facts = ParseSegment(rel, &finding, &detail);
     if (!facts) {
@@ -161,10 +162,10 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     if (!problems.empty()) {
       std::string joined;
       for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
-      Add(rel, Finding::kDamaged,
+      Add(rel, VerifyFinding::kDamaged,
           "segment checksums pass but it does not match the MANIFEST: " + joined);
     } else {
-      Add(rel, Finding::kOk,
+      Add(rel, VerifyFinding::kOk,
           "segment: " + Plural(actual.rows, "row", "rows") + ", " +
               Plural(actual.tombstones, "tombstone", "tombstones") + ", dim " +
               std::to_string(facts->dim));
@@ -178,7 +179,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     const storage::ParsedFileName parsed = ParseFileName(n);
     if (parsed.kind == FileKind::kWal) {
       if (!std::binary_search(wals.begin(), wals.end(), parsed.number)) {
-        Add(rel, Finding::kNote,
+        Add(rel, VerifyFinding::kNote,
             "write-ahead log older than the MANIFEST's min_wal " + std::to_string(entry.min_wal) +
                 ": already sealed into segments (the next open removes it); not checked");
       }
@@ -186,14 +187,15 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
       const bool listed = std::any_of(entry.segments.begin(), entry.segments.end(),
                                       [&](const auto& s) { return s.file == n; });
       if (!listed) {
-        Add(rel, Finding::kNote,
+        Add(rel, VerifyFinding::kNote,
             "segment not listed in the MANIFEST (a seal or compaction cut short; its rows are "
             "still in the logs or other segments; the next open removes it); not checked");
       }
     } else if (parsed.kind == FileKind::kTemp) {
-      Add(rel, Finding::kNote, "temporary file of a write cut short (the next open removes it)");
+      Add(rel, VerifyFinding::kNote,
+          "temporary file of a write cut short (the next open removes it)");
     } else {
-      Add(rel, Finding::kNote, "not a nearstore file; ignored");
+      Add(rel, VerifyFinding::kNote, "not a nearstore file; ignored");
     }
   }
 
@@ -206,7 +208,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
     auto file = env_->MapFile(path);
     if (!file.ok()) {
       if (!NotedAsRemoved(entry.id, rel, name))
-        Add(rel, Finding::kDamaged, file.status().message());
+        Add(rel, VerifyFinding::kDamaged, file.status().message());
       replay.SkipLog();
       continue;
     }
@@ -215,7 +217,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
         contents.ok() ? replay.BeginLog(path, *contents, i + 1 == wals.size()) : contents.status();
     uint64_t upserted_rows = 0;
     for (size_t r = 0; problem.ok() && r < contents->records.size(); ++r) {
-      auto op = engine::DecodeWriteOp(contents->records[r], entry.dim, path);
+      auto op = storage::DecodeLogRecord(contents->records[r], entry.dim, path);
       if (!op.ok()) {
         problem = Status::Corruption(
             "record " + std::to_string(r) +
@@ -228,7 +230,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
       }
     }
     if (!problem.ok()) {
-      Add(rel, Finding::kDamaged, problem.message());
+      Add(rel, VerifyFinding::kDamaged, problem.message());
       replay.SkipLog();
       continue;
     }
@@ -237,17 +239,17 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
         Plural(upserted_rows, "row", "rows") + " written)";
     const uint64_t size = (*file)->data().size();
     if (contents->torn_header) {
-      Add(rel, Finding::kWarning,
+      Add(rel, VerifyFinding::kWarning,
           "write-ahead log header cut short (" + std::to_string(size) +
               " bytes): a crash while the log was created; nothing in it was acknowledged, "
               "the next open removes it");
     } else if (contents->torn_tail) {
-      Add(rel, Finding::kWarning,
+      Add(rel, VerifyFinding::kWarning,
           summary + "; torn tail: " + std::to_string(size - contents->valid_size) +
               " bytes after offset " + std::to_string(contents->valid_size) +
               " hold a write a crash interrupted (never acknowledged); the next open drops them");
     } else {
-      Add(rel, Finding::kOk, summary);
+      Add(rel, VerifyFinding::kOk, summary);
     }
   }
 }
@@ -255,7 +257,7 @@ void Verifier::CheckCollection(const storage::CollectionEntry& entry) {
 void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_readable) {
   auto listing = env_->ListDir(JoinPath(dir_, dir_name));
   if (!listing.ok()) {
-    Add(dir_name + "/", Finding::kDamaged, listing.status().message());
+    Add(dir_name + "/", VerifyFinding::kDamaged, listing.status().message());
     return;
   }
   std::vector<std::string> names = std::move(listing).value();
@@ -265,7 +267,7 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
                           "short; the next open removes it)"
                         : "no readable MANIFEST describes this directory";
   if (manifest_readable) {
-    Add(dir_name + "/", Finding::kNote, std::string(why) + "; its files are not checked");
+    Add(dir_name + "/", VerifyFinding::kNote, std::string(why) + "; its files are not checked");
     return;
   }
   // Without the MANIFEST only the files' own checksums, and where a log may end, can be checked.
@@ -274,7 +276,7 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
     const std::string rel = dir_name + "/" + n;
     const storage::ParsedFileName parsed = ParseFileName(n);
     if (parsed.kind == FileKind::kSegment) {
-      Finding finding;
+      VerifyFinding finding;
       std::string detail;
       auto facts = ParseSegment(rel, &finding, &detail);
       if (facts) {
@@ -283,7 +285,7 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
       }
       Add(rel, finding, detail);
     } else if (parsed.kind != FileKind::kWal) {
-      Add(rel, Finding::kNote, "not checked; " + std::string(why));
+      Add(rel, VerifyFinding::kNote, "not checked; " + std::string(why));
     }
   }
   storage::ReplayChecker replay(0);
@@ -292,20 +294,20 @@ void Verifier::CheckOrphanDirectory(const std::string& dir_name, bool manifest_r
     const std::string path = JoinPath(dir_, rel);
     auto file = env_->MapFile(path);
     if (!file.ok()) {
-      Add(rel, Finding::kDamaged, file.status().message());
+      Add(rel, VerifyFinding::kDamaged, file.status().message());
       continue;
     }
     auto contents = storage::ParseWal((*file)->data(), path);
     if (!contents.ok()) {
-      Add(rel, Finding::kDamaged, contents.status().message());
+      Add(rel, VerifyFinding::kDamaged, contents.status().message());
     } else if (Status end = replay.BeginLog(path, *contents, i + 1 == wals.size()); !end.ok()) {
-      Add(rel, Finding::kDamaged, end.message() + "; " + why);
+      Add(rel, VerifyFinding::kDamaged, end.message() + "; " + why);
     } else if (contents->torn_tail || contents->torn_header) {
-      Add(rel, Finding::kWarning,
+      Add(rel, VerifyFinding::kWarning,
           "write-ahead log ends in a partial record at offset " +
               std::to_string(contents->valid_size) + "; " + why);
     } else {
-      Add(rel, Finding::kOk,
+      Add(rel, VerifyFinding::kOk,
           "write-ahead log checksums pass (" +
               Plural(contents->records.size(), "record", "records") + "); " + why);
     }
@@ -340,17 +342,17 @@ Result<VerifyReport> Verifier::Run() {
 
   std::optional<storage::Manifest> manifest;
   if (!has_manifest) {
-    Add(storage::kManifestFileName, Finding::kDamaged,
+    Add(storage::kManifestFileName, VerifyFinding::kDamaged,
         "MANIFEST is missing but collection directories exist; the database cannot be opened "
         "(the files below are checked on their own)");
   } else {
     auto read = storage::ReadManifest(env_, dir_);
     if (!read.ok()) {
-      Add(storage::kManifestFileName, Finding::kDamaged,
+      Add(storage::kManifestFileName, VerifyFinding::kDamaged,
           read.status().message() + " (the files below are checked on their own)");
     } else {
       manifest = std::move(read).value();
-      Add(storage::kManifestFileName, Finding::kOk,
+      Add(storage::kManifestFileName, VerifyFinding::kOk,
           Plural(manifest->collections.size(), "collection", "collections"));
     }
   }
@@ -363,9 +365,10 @@ Result<VerifyReport> Verifier::Run() {
       continue;
     }
     if (kind == FileKind::kTemp) {
-      Add(n, Finding::kNote, "temporary file of a write cut short (the next open ignores it)");
+      Add(n, VerifyFinding::kNote,
+          "temporary file of a write cut short (the next open ignores it)");
     } else {
-      Add(n, Finding::kNote, "not a nearstore file; ignored");
+      Add(n, VerifyFinding::kNote, "not a nearstore file; ignored");
     }
   }
 
@@ -373,7 +376,7 @@ Result<VerifyReport> Verifier::Run() {
     for (const auto& entry : manifest->collections) {
       if (std::find(collection_dirs.begin(), collection_dirs.end(), entry.dir) ==
           collection_dirs.end()) {
-        Add(entry.dir + "/", Finding::kDamaged,
+        Add(entry.dir + "/", VerifyFinding::kDamaged,
             "directory of collection '" + entry.name + "' is listed in the MANIFEST but missing");
         continue;
       }
@@ -391,27 +394,27 @@ Result<VerifyReport> Verifier::Run() {
 
 }  // namespace
 
-const char* FindingName(Finding finding) {
+const char* FindingName(VerifyFinding finding) {
   switch (finding) {
-    case Finding::kOk:
+    case VerifyFinding::kOk:
       return "OK";
-    case Finding::kNote:
+    case VerifyFinding::kNote:
       return "NOTE";
-    case Finding::kWarning:
+    case VerifyFinding::kWarning:
       return "WARNING";
-    case Finding::kDamaged:
+    case VerifyFinding::kDamaged:
       return "DAMAGED";
   }
   return "?";
 }
 
-size_t VerifyReport::Count(Finding finding) const {
+size_t VerifyReport::Count(VerifyFinding finding) const {
   return static_cast<size_t>(std::count_if(
       files.begin(), files.end(), [&](const FileFinding& f) { return f.finding == finding; }));
 }
 
-Result<VerifyReport> VerifyDatabase(storage::Env* env, const std::string& dir) {
-  return Verifier(env, dir).Run();
+Result<VerifyReport> VerifyDatabase(const std::string& dir, storage::Env* env) {
+  return Verifier(env != nullptr ? env : storage::PosixEnv(), dir).Run();
 }
 
 std::string FormatVerifyReport(const VerifyReport& report, const std::string& dir) {
@@ -424,11 +427,11 @@ std::string FormatVerifyReport(const VerifyReport& report, const std::string& di
     if (!f.detail.empty()) out += ": " + f.detail;
     out += '\n';
   }
-  const size_t damaged = report.Count(Finding::kDamaged);
+  const size_t damaged = report.Count(VerifyFinding::kDamaged);
   out += "verify '" + dir + "': " + Plural(report.files.size(), "file", "files") + ", " +
-         std::to_string(report.Count(Finding::kOk)) + " OK, " + std::to_string(damaged) +
-         " damaged, " + Plural(report.Count(Finding::kWarning), "warning", "warnings") + ", " +
-         Plural(report.Count(Finding::kNote), "note", "notes") + " -> " +
+         std::to_string(report.Count(VerifyFinding::kOk)) + " OK, " + std::to_string(damaged) +
+         " damaged, " + Plural(report.Count(VerifyFinding::kWarning), "warning", "warnings") +
+         ", " + Plural(report.Count(VerifyFinding::kNote), "note", "notes") + " -> " +
          (damaged > 0 ? "DAMAGED" : "intact") + "\n";
   return out;
 }
@@ -441,12 +444,12 @@ std::string VerifyReportToJson(const VerifyReport& report, const std::string& di
   nlohmann::json doc = {{"path", dir},
                         {"ok", !report.damaged()},
                         {"counts",
-                         {{"ok", report.Count(Finding::kOk)},
-                          {"damaged", report.Count(Finding::kDamaged)},
-                          {"warning", report.Count(Finding::kWarning)},
-                          {"note", report.Count(Finding::kNote)}}},
+                         {{"ok", report.Count(VerifyFinding::kOk)},
+                          {"damaged", report.Count(VerifyFinding::kDamaged)},
+                          {"warning", report.Count(VerifyFinding::kWarning)},
+                          {"note", report.Count(VerifyFinding::kNote)}}},
                         {"files", files}};
   return doc.dump(2) + "\n";
 }
 
-}  // namespace nearstore::cli
+}  // namespace nearstore

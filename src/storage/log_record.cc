@@ -1,24 +1,17 @@
-#include "engine/write_op.h"
+#include "storage/log_record.h"
 
 #include "storage/coding.h"
 
-namespace nearstore::engine {
+namespace nearstore::storage {
 
-using storage::ByteReader;
-using storage::PutBytes;
-using storage::PutU16;
-using storage::PutU32;
-using storage::PutU64;
-using storage::PutU8;
-
-size_t WriteOp::ApproxBytes() const {
+size_t LogRecord::ApproxBytes() const {
   size_t n = 32 + vectors.size() * sizeof(float);
   for (const auto& id : ids) n += id.size() + 2;
   for (const auto& m : metadata) n += m.size() + 4;
   return n;
 }
 
-void EncodeWriteOp(const WriteOp& op, uint32_t dim, std::string* out) {
+void EncodeLogRecord(const LogRecord& op, uint32_t dim, std::string* out) {
   out->reserve(out->size() + op.ApproxBytes());
   PutU8(*out, static_cast<uint8_t>(op.type));
   PutU64(*out, op.seq);
@@ -41,12 +34,13 @@ void EncodeWriteOp(const WriteOp& op, uint32_t dim, std::string* out) {
   }
 }
 
-Result<WriteOp> DecodeWriteOp(std::string_view payload, uint32_t dim, const std::string& where) {
+Result<LogRecord> DecodeLogRecord(std::string_view payload, uint32_t dim,
+                                  const std::string& where) {
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("log record in '" + where + "' does not parse: " + what);
   };
   ByteReader r(payload);
-  WriteOp op;
+  LogRecord op;
   uint8_t type = 0;
   uint32_t rec_dim = 0, count = 0;
   if (!r.ReadU8(&type) || !r.ReadU64(&op.seq) || !r.ReadU32(&rec_dim) || !r.ReadU32(&count)) {
@@ -89,4 +83,4 @@ Result<WriteOp> DecodeWriteOp(std::string_view payload, uint32_t dim, const std:
   return op;
 }
 
-}  // namespace nearstore::engine
+}  // namespace nearstore::storage

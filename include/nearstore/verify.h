@@ -1,8 +1,8 @@
-// VerifyDatabase: the check behind `nearstore verify`. It reads a database directory and checks
-// every file the MANIFEST lists (and every other file it finds) without opening the database:
-// it takes no lock and never writes, renames or removes anything, so it may run while another
-// process has the database open (a file that changes under it may then be reported as it was
-// at the moment it was read).
+// VerifyDatabase: the check behind `nearstore verify` (and nearstore.verify in Python). It reads a
+// database directory and checks every file the MANIFEST lists (and every other file it finds)
+// without opening the database: it takes no lock and never writes, renames or removes anything, so
+// it may run while another process has the database open (a file that changes under it may then be
+// reported as it was at the moment it was read).
 //
 // What is checked, per collection in the MANIFEST:
 //   - each listed segment exists, parses with every section checksum verified, and agrees with
@@ -24,11 +24,14 @@
 #include <vector>
 
 #include "nearstore/status.h"
-#include "storage/env.h"
 
-namespace nearstore::cli {
+namespace nearstore {
 
-enum class Finding {
+namespace storage {
+class Env;
+}
+
+enum class VerifyFinding {
   kOk,       // the file is intact
   kNote,     // not part of the database (leftover or unknown); harmless
   kWarning,  // damaged in a way recovery handles by itself (a torn log tail)
@@ -36,31 +39,33 @@ enum class Finding {
 };
 
 // "OK", "NOTE", "WARNING" or "DAMAGED".
-const char* FindingName(Finding finding);
+const char* FindingName(VerifyFinding finding);
 
 struct FileFinding {
   std::string file;  // relative to the database directory, e.g. "c000001/seg-000004.nss"
-  Finding finding = Finding::kOk;
+  VerifyFinding finding = VerifyFinding::kOk;
   std::string detail;  // why (for OK: what the file holds, e.g. "segment: 1000 rows")
 };
 
 struct VerifyReport {
   std::vector<FileFinding> files;  // in the order checked: MANIFEST, then per directory by name
 
-  size_t Count(Finding finding) const;
+  size_t Count(VerifyFinding finding) const;
   // Whether any file is damaged (what `nearstore verify` turns into exit code 1).
-  bool damaged() const { return Count(Finding::kDamaged) > 0; }
+  bool damaged() const { return Count(VerifyFinding::kDamaged) > 0; }
 };
 
-// Verifies the database in directory `dir` through `env` (read-only use: MapFile, ReadFile,
-// ListDir, FileExists, FileSize). Damage is reported in the VerifyReport, never as an error.
-// Errors: InvalidArgument when `dir` is not a directory or holds neither a MANIFEST nor any
-// collection directory (it is not a nearstore database); IOError when `dir` cannot be listed.
-[[nodiscard]] Result<VerifyReport> VerifyDatabase(storage::Env* env, const std::string& dir);
+// Verifies the database in directory `dir` through `env` (nullptr = the real file system, as in
+// Options::env; read-only use: MapFile, ReadFile, ListDir, FileExists, FileSize). Damage is
+// reported in the VerifyReport, never as an error. Errors: InvalidArgument when `dir` is not a
+// directory or holds neither a MANIFEST nor any collection directory (it is not a nearstore
+// database); IOError when `dir` cannot be listed.
+[[nodiscard]] Result<VerifyReport> VerifyDatabase(const std::string& dir,
+                                                  storage::Env* env = nullptr);
 
 // One line per file, "DAMAGED  c000001/wal-000003.log: <detail>", then a summary line.
 std::string FormatVerifyReport(const VerifyReport& report, const std::string& dir);
 // The same as a JSON document: {"path", "ok", "counts": {...}, "files": [{file, status, detail}]}.
 std::string VerifyReportToJson(const VerifyReport& report, const std::string& dir);
 
-}  // namespace nearstore::cli
+}  // namespace nearstore
