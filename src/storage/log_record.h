@@ -1,7 +1,7 @@
 // LogRecord: the payload of one write-ahead-log record (an upsert batch, an update, or a delete
 // batch) and its codec. The engine logs each write as one record and replays the records in
 // order after a crash; `nearstore verify` and `nearstore info` decode them without opening the
-// database. Byte layout in docs/FORMATS.md ("Log record").
+// database. Byte layout in docs/FORMATS.md (under "Write-ahead log").
 #pragma once
 
 #include <cstdint>
