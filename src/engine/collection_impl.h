@@ -21,16 +21,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <unordered_set>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "engine/background.h"
 #include "engine/manifest_store.h"
 #include "engine/memtable.h"
@@ -112,12 +111,14 @@ class CollectionImpl final : public Collection,
 
  private:
   // A write waiting in the queue. `op` is null for a flush request (rotate the memtable).
+  // `done` is guarded by write_mu_ (which GUARDED_BY cannot name from here); `cv` is waited
+  // on with it. The leader fills `status` and `existed` before it sets `done`.
   struct PendingWrite {
     WriteOp* op = nullptr;
     Status status;
     std::vector<bool> existed;  // per id: did it exist (delete, update)
     bool done = false;
-    std::condition_variable cv;
+    base::CondVar cv;
   };
   // A memtable no longer written to, waiting to be sealed.
   struct Frozen {
@@ -132,30 +133,32 @@ class CollectionImpl final : public Collection,
   // --- write path (collection_write.cc)
   Status CheckOpen() const;
   Status Submit(WriteOp* op, std::vector<bool>* existed);
-  Status LeadGroup(std::unique_lock<std::mutex>& lock);
+  // Commits the group at the head of the queue (the caller's write first). Releases write_mu_
+  // while it logs, syncs and applies, and holds it again when it returns.
+  Status LeadGroup() REQUIRES(write_mu_);
   // Removes from the conditional delete `op` (WriteOp::if_seq) the ids whose live version is
   // not the expected one, or that an op ahead of it in the group writes (`written`, which
   // gains this op's ids). REQUIRES: the caller leads the group, before it logs.
   void DropChangedIds(WriteOp* op, std::unordered_set<std::string_view>* written) const;
   // Makes sure the active memtable has room for `rows` more rows, freezing it if needed.
-  // REQUIRES: the caller is the leader (or recovery).
-  Status EnsureRoom(size_t rows, bool replaying, uint64_t replay_file);
+  // The caller is the leader (recovery takes write_mu_ to be one).
+  Status EnsureRoom(size_t rows, bool replaying, uint64_t replay_file) REQUIRES(write_mu_);
   // Syncs the log, starts a new one and freezes the memtable (to be sealed). On failure the
   // log is marked failed (FailLog).
-  Status RotateLog();
+  Status RotateLog() REQUIRES(write_mu_);
   // Starts log file number next_file_ (header synced, directory synced) and makes it the one
   // written to; the old handle is closed (everything in it was synced). A file whose creation
   // failed is removed, or remembered in stale_logs_ when even that fails.
   Status SwitchLog();
   // Marks the log failed after `error`: records up to `acked_size` bytes were acknowledged,
   // anything after them was not. Returns `error` with what it means for the caller.
-  Status FailLog(const Status& error, uint64_t acked_size);
+  Status FailLog(const Status& error, uint64_t acked_size) REQUIRES(write_mu_);
   // Before any write after a failure: removes stale_logs_, cuts the failed log back to its
   // acknowledged records and syncs it (a write whose append or sync failed must never be
   // replayed after writes acknowledged later), then starts a new log (a handle whose write or
   // sync failed is not written again). The rows of the active memtable then span both logs,
   // which stay until it is sealed.
-  Status RepairLog();
+  Status RepairLog() REQUIRES(write_mu_);
   std::shared_ptr<Memtable> NewMemtable(size_t min_rows) const;
   void Freeze(uint64_t delete_wal_below);
   bool ActiveIsFull() const;
@@ -166,11 +169,11 @@ class CollectionImpl final : public Collection,
   void StartMemtable(size_t min_rows);
   // The one way a new Version is published: the current one's sources without `removed`, and
   // `added` in the place of the first of them (after the others when none is removed). Readers
-  // holding the old version keep it. PublishVersionLocked REQUIRES state_mu_ held exclusively.
+  // holding the old version keep it.
   void PublishVersion(const std::vector<const RowSource*>& removed,
-                      std::shared_ptr<RowSource> added);
+                      std::shared_ptr<RowSource> added) EXCLUDES(state_mu_);
   void PublishVersionLocked(const std::vector<const RowSource*>& removed,
-                            std::shared_ptr<RowSource> added);
+                            std::shared_ptr<RowSource> added) REQUIRES(state_mu_);
 
   // --- read path (collection_read.cc)
   Snapshot TakeSnapshot() const;
@@ -189,11 +192,11 @@ class CollectionImpl final : public Collection,
   void SetBackgroundError(const Status& s);
   // After a failed seal or compaction, schedules the seals again and waits for them: OK when
   // they all succeed, else their error (writes are refused while memtables cannot be sealed,
-  // so that memory stays bounded). OK at once when nothing failed. Not holding write_mu_.
-  Status RetryFailedSeals();
+  // so that memory stays bounded). OK at once when nothing failed.
+  Status RetryFailedSeals() EXCLUDES(write_mu_);
   // Waits until `target` memtables were ever sealed, a seal fails, or the collection is
-  // dropped. REQUIRES: `lock` holds seal_mu_.
-  Status WaitForSeals(std::unique_lock<std::mutex>& lock, uint64_t target);
+  // dropped.
+  Status WaitForSeals(uint64_t target) REQUIRES(seal_mu_);
   Status WriteSegmentFile(const std::string& file_name, const storage::SegmentColumns& columns,
                           uint64_t* size_bytes);
   // The encoded index sections of a new segment of `rows` rows of `vectors`: its HNSW graph
@@ -207,15 +210,20 @@ class CollectionImpl final : public Collection,
   struct NewSegment {
     std::shared_ptr<Segment> segment;
     storage::SegmentEntry entry;  // its MANIFEST entry (storage::DescribeSegment)
-    // payload_mu_, held from indexing until the caller has swapped the segment into the
-    // version, so that every segment of a version has every payload index.
-    std::unique_lock<std::mutex> payload_lock;
   };
   // The one sequence from rows to a searchable segment, for seal and compaction: builds the
   // index sections of `columns` (graph and codes of its vectors, payload indexes of its
-  // metadata), writes them as a new segment file, opens it and sets its payload indexes.
-  // On failure nothing is left on disk (the partial file is removed at once).
+  // metadata), writes them as a new segment file and opens it; then the caller takes
+  // payload_mu_ and sets its payload indexes (IndexNewSegment). On failure nothing is left on
+  // disk (the partial file is removed at once).
   Result<NewSegment> WriteSegment(storage::SegmentColumns columns);
+  // Sets the payload indexes of `made` (IndexPayload), removing its file on failure. payload_mu_
+  // stays held from here until the caller has swapped the segment into the version, so that
+  // every segment of a version has every payload index.
+  Status IndexNewSegment(const NewSegment& made) REQUIRES(payload_mu_);
+  // Removes segment file `file_name` of a segment that nothing lists (best effort: the next
+  // open removes it otherwise).
+  void RemoveUnlistedSegment(const std::string& file_name);
   // Applies `change` (which lists `made`) to the MANIFEST. On failure the file may or may not
   // be listed on disk, so it is removed only after the next MANIFEST recorded here.
   Status RecordSegment(const NewSegment& made,
@@ -226,11 +234,11 @@ class CollectionImpl final : public Collection,
   // fields at this moment (an index created meanwhile is built when the segment is opened).
   Result<std::string> EncodePayloadSection(std::span<const std::string_view> metadata) const;
   // Sets `segment`'s payload indexes for the collection's indexed fields: those its file
-  // holds, the others built from its metadata.
-  // REQUIRES: payload_mu_ held (so that no index is created or dropped meanwhile).
-  Status IndexPayload(const Segment& segment) const;
-  // IndexPayload of every sealed segment of the current version. REQUIRES: payload_mu_ held.
-  Status IndexSealedSegments() const;
+  // holds, the others built from its metadata. Under payload_mu_, so that no index is created
+  // or dropped meanwhile.
+  Status IndexPayload(const Segment& segment) const REQUIRES(payload_mu_);
+  // IndexPayload of every sealed segment of the current version.
+  Status IndexSealedSegments() const REQUIRES(payload_mu_);
 
   // --- recovery (collection_recovery.cc)
   // Both check the sequence numbers of what they read through `replay` (storage/log_replay.h).
@@ -252,10 +260,10 @@ class CollectionImpl final : public Collection,
 
   // Write queue. The leader (queue head) alone touches wal_, wal_number_, wal_acked_size_,
   // stale_logs_, next_seq_, active_ (outside swaps) and mutates index_.
-  mutable std::mutex write_mu_;
-  std::condition_variable queue_empty_cv_;
-  std::deque<PendingWrite*> queue_;  // guarded by write_mu_
-  Status log_error_;                 // guarded by write_mu_: the log failed; RepairLog first
+  mutable base::Mutex write_mu_;
+  base::CondVar queue_empty_cv_;
+  std::deque<PendingWrite*> queue_ GUARDED_BY(write_mu_);
+  Status log_error_ GUARDED_BY(write_mu_);  // the log failed; RepairLog first
   std::unique_ptr<storage::WalWriter> wal_;
   uint64_t wal_number_ = 0;
   uint64_t wal_acked_size_ = 0;  // with log_error_: bytes of wal_ that hold acknowledged writes
@@ -264,26 +272,26 @@ class CollectionImpl final : public Collection,
   std::shared_ptr<Memtable> active_;
 
   // What readers see. Exclusive for changes (always short, never across I/O).
-  mutable std::shared_mutex state_mu_;
-  std::shared_ptr<const Version> version_;  // guarded by state_mu_
-  uint64_t visible_seq_ = 0;                // guarded by state_mu_
-  IdIndex index_;                           // guarded by state_mu_ (the leader may read freely)
+  mutable base::SharedMutex state_mu_;
+  std::shared_ptr<const Version> version_ GUARDED_BY(state_mu_);
+  uint64_t visible_seq_ GUARDED_BY(state_mu_) = 0;
+  IdIndex index_ GUARDED_BY(state_mu_);
 
   // Payload index definitions. Held while a new segment is indexed and swapped in, and while an
   // index is created or dropped, so every segment in a version has every index. Lock order:
   // payload_mu_ before state_mu_.
-  mutable std::mutex payload_mu_;
-  std::vector<PayloadIndexInfo> payload_fields_;  // guarded by payload_mu_
+  mutable base::Mutex payload_mu_ ACQUIRED_BEFORE(state_mu_);
+  std::vector<PayloadIndexInfo> payload_fields_ GUARDED_BY(payload_mu_);
 
   // Sealing.
-  mutable std::mutex seal_mu_;
-  std::condition_variable seal_cv_;
-  std::deque<Frozen> frozen_;  // guarded by seal_mu_
+  mutable base::Mutex seal_mu_;
+  base::CondVar seal_cv_;
+  std::deque<Frozen> frozen_ GUARDED_BY(seal_mu_);
   // Memtables ever frozen and ever sealed (in that order, oldest first): Flush waits for the
   // ones frozen before it returns, not for those that concurrent writers freeze meanwhile.
-  uint64_t frozen_total_ = 0;  // guarded by seal_mu_
-  uint64_t sealed_total_ = 0;  // guarded by seal_mu_
-  Status background_error_;    // guarded by seal_mu_
+  uint64_t frozen_total_ GUARDED_BY(seal_mu_) = 0;
+  uint64_t sealed_total_ GUARDED_BY(seal_mu_) = 0;
+  Status background_error_ GUARDED_BY(seal_mu_);
   // Segment files whose recording in the MANIFEST failed (see RecordSegment). Touched only on
   // the background thread, where seals and compactions run.
   std::vector<std::string> unlisted_segments_;

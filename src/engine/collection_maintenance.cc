@@ -67,17 +67,17 @@ bool CollectionImpl::ScheduleSeal() {
 
 void CollectionImpl::SetBackgroundError(const Status& s) {
   {
-    std::lock_guard lock(seal_mu_);
+    base::MutexLock lock(seal_mu_);
     if (background_error_.ok()) {
       background_error_ = s.WithContext("background sealing of collection '" + name_ +
                                         "' failed (the next write or flush retries it)");
     }
   }
-  seal_cv_.notify_all();
+  seal_cv_.NotifyAll();
 }
 
 Status CollectionImpl::RetryFailedSeals() {
-  std::unique_lock lock(seal_mu_);
+  base::MutexLock lock(seal_mu_);
   if (background_error_.ok()) return Status::Ok();
   Status failed = std::move(background_error_);
   background_error_ = Status::Ok();
@@ -90,12 +90,13 @@ Status CollectionImpl::RetryFailedSeals() {
       return failed;
     }
   }
-  return WaitForSeals(lock, target);
+  return WaitForSeals(target);
 }
 
-Status CollectionImpl::WaitForSeals(std::unique_lock<std::mutex>& lock, uint64_t target) {
-  seal_cv_.wait(
-      lock, [&] { return sealed_total_ >= target || !background_error_.ok() || dropped_.load(); });
+Status CollectionImpl::WaitForSeals(uint64_t target) {
+  while (sealed_total_ < target && background_error_.ok() && !dropped_.load()) {
+    seal_cv_.Wait(seal_mu_);
+  }
   if (dropped_.load()) return CheckOpen();
   // Sealed: a compaction that failed after the seals is no failure of theirs (it is retried).
   if (sealed_total_ >= target) return Status::Ok();
@@ -106,7 +107,7 @@ void CollectionImpl::SealOldest() {
   if (dropped_.load()) return;
   Frozen frozen;
   {
-    std::lock_guard lock(seal_mu_);
+    base::MutexLock lock(seal_mu_);
     if (frozen_.empty() || !background_error_.ok()) return;
     frozen = frozen_.front();
   }
@@ -117,11 +118,11 @@ void CollectionImpl::SealOldest() {
     return;
   }
   {
-    std::lock_guard lock(seal_mu_);
+    base::MutexLock lock(seal_mu_);
     frozen_.pop_front();
     ++sealed_total_;
   }
-  seal_cv_.notify_all();
+  seal_cv_.NotifyAll();
   if (CompactionWanted()) {
     Status c = CompactNow();
     if (!c.ok() && !dropped_.load() && c.code() != StatusCode::kNotFound) SetBackgroundError(c);
@@ -161,20 +162,25 @@ Result<CollectionImpl::NewSegment> CollectionImpl::WriteSegment(storage::Segment
     s = opened.status();
     if (s.ok()) out.segment = std::move(opened).value();
   }
-  if (s.ok()) {
-    // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
-    out.payload_lock = std::unique_lock(payload_mu_);
-    s = IndexPayload(*out.segment);
-  }
   if (!s.ok()) {
-    // Nothing lists the file: remove what was written at once (a disk that ran out of space
-    // gets it back) rather than at the next open. Best effort: that open removes it otherwise.
-    const std::string path = storage::JoinPath(ctx_.dir, file_name);
-    if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
+    RemoveUnlistedSegment(file_name);
     return s;
   }
   out.entry = storage::DescribeSegment(file_name, out.segment->view(), size_bytes);
   return out;
+}
+
+Status CollectionImpl::IndexNewSegment(const NewSegment& made) {
+  Status s = IndexPayload(*made.segment);
+  if (!s.ok()) RemoveUnlistedSegment(made.entry.file);
+  return s;
+}
+
+void CollectionImpl::RemoveUnlistedSegment(const std::string& file_name) {
+  // Nothing lists the file: remove what was written at once (a disk that ran out of space
+  // gets it back) rather than at the next open. Best effort: that open removes it otherwise.
+  const std::string path = storage::JoinPath(ctx_.dir, file_name);
+  if (ctx_.env->FileExists(path)) (void)ctx_.env->RemoveFile(path);
 }
 
 Status CollectionImpl::RecordSegment(const NewSegment& made,
@@ -224,6 +230,9 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   }
   NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
   const std::shared_ptr<Segment>& segment = made.segment;
+  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
+  base::MutexLock payload(payload_mu_);
+  NEARSTORE_RETURN_IF_ERROR(IndexNewSegment(made));
   const uint64_t next_file = next_file_.load();
   NEARSTORE_RETURN_IF_ERROR(RecordSegment(made, [&](storage::CollectionEntry& c) {
     c.segments.push_back(made.entry);
@@ -235,7 +244,7 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
   // Swap the memtable for the segment: copy deletion marks and repoint the index, under the
   // exclusive lock so that the applying writer cannot mark rows meanwhile.
   {
-    std::unique_lock state(state_mu_);
+    base::WriterLock state(state_mu_);
     for (uint64_t r = 0; r < rows; ++r) {
       segment->MarkDeleted(r, mem.DeletedAt(r).load(std::memory_order_relaxed));
       auto it = index_.find(mem.Id(r));
@@ -245,7 +254,7 @@ Status CollectionImpl::SealOne(const Frozen& frozen) {
     }
     PublishVersionLocked({&mem}, segment);
   }
-  made.payload_lock.unlock();
+  payload.unlock();
 
   // The log files the segment replaces are no longer needed.
   auto names = ctx_.env->ListDir(ctx_.dir);
@@ -300,6 +309,9 @@ Status CollectionImpl::CompactNow() {
   }
   NEARSTORE_ASSIGN_OR_RETURN(NewSegment made, WriteSegment(b.Columns(metric_)));
   const std::shared_ptr<Segment>& output = made.segment;
+  // Indexed and swapped in with no index created or dropped meanwhile (see payload_mu_).
+  base::MutexLock payload(payload_mu_);
+  NEARSTORE_RETURN_IF_ERROR(IndexNewSegment(made));
   NEARSTORE_RETURN_IF_ERROR(RecordSegment(made, [&](storage::CollectionEntry& c) {
     // Its entry holds the rows it keeps, not its inputs' range (storage/segment_entry.h).
     std::vector<storage::SegmentEntry> kept{made.entry};
@@ -312,7 +324,7 @@ Status CollectionImpl::CompactNow() {
   }));
 
   {
-    std::unique_lock state(state_mu_);
+    base::WriterLock state(state_mu_);
     for (uint64_t r = 0; r < origin.size(); ++r) {
       const RowRef& from = origin[r];
       output->MarkDeleted(r, from.source->DeletedAt(from.row).load(std::memory_order_relaxed));
@@ -327,7 +339,7 @@ Status CollectionImpl::CompactNow() {
     for (const auto& in : inputs) removed.push_back(in.get());
     PublishVersionLocked(removed, output);
   }
-  made.payload_lock.unlock();
+  payload.unlock();
   for (const auto& in : inputs) {
     (void)ctx_.env->RemoveFile(
         storage::JoinPath(ctx_.dir, in->file_name()));  // mapped views stay valid
@@ -337,10 +349,10 @@ Status CollectionImpl::CompactNow() {
 
 Status CollectionImpl::Flush() {
   NEARSTORE_RETURN_IF_ERROR(Submit(nullptr, nullptr));
-  std::unique_lock lock(seal_mu_);
+  base::MutexLock lock(seal_mu_);
   // Wait for the memtables frozen so far (this flush's included), not for ones that
   // concurrent writers freeze meanwhile: under steady writes frozen_ may never be empty.
-  return WaitForSeals(lock, frozen_total_);
+  return WaitForSeals(frozen_total_);
 }
 
 Status CollectionImpl::Compact() {

@@ -54,7 +54,7 @@ Status CollectionImpl::CreatePayloadIndex(std::string_view field, PayloadIndexKi
   NEARSTORE_RETURN_IF_ERROR(ValidateFieldPath(field));
   // A value outside the enum (a cast) is named "unknown", which the parser refuses.
   NEARSTORE_RETURN_IF_ERROR(ParsePayloadIndexKind(PayloadIndexKindName(kind)).status());
-  std::lock_guard payload(payload_mu_);
+  base::MutexLock payload(payload_mu_);
   for (const auto& f : payload_fields_) {
     if (f.field != field) continue;
     if (f.kind == kind) return Status::Ok();
@@ -78,7 +78,7 @@ Status CollectionImpl::CreatePayloadIndex(std::string_view field, PayloadIndexKi
 
 Result<bool> CollectionImpl::DropPayloadIndex(std::string_view field) {
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
-  std::lock_guard payload(payload_mu_);
+  base::MutexLock payload(payload_mu_);
   auto it = std::find_if(payload_fields_.begin(), payload_fields_.end(),
                          [&](const PayloadIndexInfo& f) { return f.field == field; });
   if (it == payload_fields_.end()) return false;
@@ -92,7 +92,7 @@ Result<bool> CollectionImpl::DropPayloadIndex(std::string_view field) {
 }
 
 std::vector<PayloadIndexInfo> CollectionImpl::ListPayloadIndexes() const {
-  std::lock_guard payload(payload_mu_);
+  base::MutexLock payload(payload_mu_);
   return payload_fields_;
 }
 

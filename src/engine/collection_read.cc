@@ -20,7 +20,7 @@ Result<std::optional<filter::Filter>> ParseOptionalFilter(std::string_view text)
 }  // namespace
 
 Snapshot CollectionImpl::TakeSnapshot() const {
-  std::shared_lock state(state_mu_);
+  base::ReaderLock state(state_mu_);
   return Snapshot{version_, visible_seq_};
 }
 
@@ -38,7 +38,7 @@ Point CollectionImpl::MakePoint(const RowRef& ref, bool with_vector, bool with_m
 Result<std::optional<Point>> CollectionImpl::Get(std::string_view id) const {
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
-  std::shared_lock state(state_mu_);
+  base::ReaderLock state(state_mu_);
   auto it = index_.find(id);
   if (it == index_.end()) return std::optional<Point>();
   return std::optional<Point>(MakePoint(it->second, true, true));
@@ -50,7 +50,7 @@ Result<std::vector<std::optional<Point>>> CollectionImpl::GetMany(
   for (const auto& id : ids) NEARSTORE_RETURN_IF_ERROR(ValidateId(id));
   std::vector<std::optional<Point>> out;
   out.reserve(ids.size());
-  std::shared_lock state(state_mu_);
+  base::ReaderLock state(state_mu_);
   for (const auto& id : ids) {
     auto it = index_.find(id);
     if (it == index_.end()) {
@@ -63,7 +63,7 @@ Result<std::vector<std::optional<Point>>> CollectionImpl::GetMany(
 }
 
 uint64_t CollectionImpl::Count() const {
-  std::shared_lock state(state_mu_);
+  base::ReaderLock state(state_mu_);
   return index_.size();
 }
 
@@ -106,7 +106,7 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollOptions& options) const {
     if (found.size() > take) page.next_after = page.points.back().id;
     return page;
   }
-  std::shared_lock state(state_mu_);
+  base::ReaderLock state(state_mu_);
   auto it = options.after.empty() ? index_.begin() : index_.upper_bound(options.after);
   for (; it != index_.end() && page.points.size() < options.limit; ++it) {
     page.points.push_back(MakePoint(it->second, options.with_vectors, options.with_metadata));

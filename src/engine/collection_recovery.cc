@@ -85,7 +85,10 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
   }
   NEARSTORE_ASSIGN_OR_RETURN(auto payload_fields, PayloadIndexesFromEntry(entry));
   std::shared_ptr<CollectionImpl> c(new CollectionImpl(std::move(ctx), entry, metric, index));
-  c->payload_fields_ = std::move(payload_fields);
+  {
+    base::MutexLock payload(c->payload_mu_);  // no other thread has `c` yet: for the analysis
+    c->payload_fields_ = std::move(payload_fields);
+  }
   c->next_file_ = std::max<uint64_t>(entry.next_file, 1);
   c->next_seq_ = entry.last_sealed_seq + 1;
   storage::ReplayChecker replay(entry.last_sealed_seq);
@@ -111,30 +114,35 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry,
     NEARSTORE_RETURN_IF_ERROR(
         replay->AddSegment(path, v.rows() + v.tombstones(), v.min_seq(), v.max_seq()));
     // Replay rows and tombstones in sequence order: each newer version of an id (or its
-    // delete) ends the life of the older row.
+    // delete) ends the life of the older row. (No other thread has this collection yet: the
+    // locks here cost nothing and keep the one rule for the analysis.)
     uint64_t r = 0, t = 0;
-    while (r < v.rows() || t < v.tombstones()) {
-      const bool take_row = t >= v.tombstones() || (r < v.rows() && v.seq(r) <= v.tombstone_seq(t));
-      if (take_row) {
-        const uint64_t seq = v.seq(r);
-        auto [it, inserted] = index_.try_emplace(std::string(v.id(r)), RowRef{seg.get(), r});
-        if (!inserted) {
-          it->second.source->MarkDeleted(it->second.row, seq);
-          it->second = {seg.get(), r};
+    {
+      base::WriterLock state(state_mu_);
+      while (r < v.rows() || t < v.tombstones()) {
+        const bool take_row =
+            t >= v.tombstones() || (r < v.rows() && v.seq(r) <= v.tombstone_seq(t));
+        if (take_row) {
+          const uint64_t seq = v.seq(r);
+          auto [it, inserted] = index_.try_emplace(std::string(v.id(r)), RowRef{seg.get(), r});
+          if (!inserted) {
+            it->second.source->MarkDeleted(it->second.row, seq);
+            it->second = {seg.get(), r};
+          }
+          ++r;
+        } else {
+          const uint64_t seq = v.tombstone_seq(t);
+          auto it = index_.find(v.tombstone_id(t));
+          if (it != index_.end()) {
+            it->second.source->MarkDeleted(it->second.row, seq);
+            index_.erase(it);
+          }
+          ++t;
         }
-        ++r;
-      } else {
-        const uint64_t seq = v.tombstone_seq(t);
-        auto it = index_.find(v.tombstone_id(t));
-        if (it != index_.end()) {
-          it->second.source->MarkDeleted(it->second.row, seq);
-          index_.erase(it);
-        }
-        ++t;
       }
     }
     {
-      std::lock_guard payload(payload_mu_);
+      base::MutexLock payload(payload_mu_);
       NEARSTORE_RETURN_IF_ERROR(IndexPayload(*seg));
     }
     sources.push_back(std::move(seg));
@@ -142,8 +150,9 @@ Status CollectionImpl::LoadSegments(const storage::CollectionEntry& entry,
   sources.push_back(active_);
   auto version = std::make_shared<Version>();
   version->sources = std::move(sources);
-  version_ = std::move(version);
   next_seq_ = replay->next_seq();
+  base::WriterLock state(state_mu_);
+  version_ = std::move(version);
   visible_seq_ = next_seq_ - 1;
   return Status::Ok();
 }
@@ -172,6 +181,9 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
     }
   }
 
+  // Replay as the leader would apply: under write_mu_ (which EnsureRoom requires; no other
+  // thread has this collection yet).
+  base::MutexLock write(write_mu_);
   for (size_t i = 0; i < wals.size(); ++i) {
     const std::string path = storage::JoinPath(ctx_.dir, storage::WalFileName(wals[i]));
     NEARSTORE_ASSIGN_OR_RETURN(auto file, ctx_.env->MapFile(path));
@@ -205,10 +217,14 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
       wal_, storage::WalWriter::Create(
                 ctx_.env, storage::JoinPath(ctx_.dir, storage::WalFileName(wal_number_))));
   NEARSTORE_RETURN_IF_ERROR(ctx_.env->SyncDir(ctx_.dir));
-  visible_seq_ = next_seq_ - 1;
+  write.unlock();
+  {
+    base::WriterLock state(state_mu_);
+    visible_seq_ = next_seq_ - 1;
+  }
   bool replayed_anything;
   {
-    std::lock_guard lock(seal_mu_);
+    base::MutexLock lock(seal_mu_);
     replayed_anything = !frozen_.empty() || !active_->empty();
   }
   if (!replayed_anything) {
@@ -235,7 +251,7 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
   }
   size_t pending;
   {
-    std::lock_guard lock(seal_mu_);
+    base::MutexLock lock(seal_mu_);
     pending = frozen_.size();
   }
   // One task per frozen memtable: each seals the oldest one left.
@@ -244,7 +260,7 @@ Status CollectionImpl::ReplayLogs(const storage::CollectionEntry& entry,
 }
 
 void CollectionImpl::Shutdown(const std::string& reason, bool dropped) {
-  std::unique_lock lock(write_mu_);
+  base::MutexLock lock(write_mu_);
   if (!closed_.load()) {
     closed_reason_ = reason;
     closed_.store(true, std::memory_order_release);
@@ -252,10 +268,10 @@ void CollectionImpl::Shutdown(const std::string& reason, bool dropped) {
   if (dropped) {
     dropped_.store(true);
     // Wake Flush() calls waiting for seals that a dropped collection will never run.
-    { std::lock_guard seal_lock(seal_mu_); }
-    seal_cv_.notify_all();
+    { base::MutexLock seal_lock(seal_mu_); }
+    seal_cv_.NotifyAll();
   }
-  queue_empty_cv_.wait(lock, [&] { return queue_.empty(); });
+  while (!queue_.empty()) queue_empty_cv_.Wait(write_mu_);
   if (wal_) {
     // Best effort: what a refused write left in the log is cut off (RepairLog would have), so
     // the next open does not replay it.

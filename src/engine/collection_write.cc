@@ -152,7 +152,7 @@ void CollectionImpl::DropChangedIds(WriteOp* op,
   }
   std::vector<std::string> kept;
   {
-    std::shared_lock state(state_mu_);  // the sealer may repoint entries meanwhile
+    base::ReaderLock state(state_mu_);  // the sealer may repoint entries meanwhile
     for (size_t i = 0; i < op->ids.size(); ++i) {
       if (written->count(op->ids[i]) > 0) continue;
       auto it = index_.find(op->ids[i]);
@@ -178,20 +178,20 @@ Status CollectionImpl::Submit(WriteOp* op, std::vector<bool>* existed) {
   NEARSTORE_RETURN_IF_ERROR(RetryFailedSeals());
   PendingWrite w;
   w.op = op;
-  std::unique_lock lock(write_mu_);
+  base::MutexLock lock(write_mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   queue_.push_back(&w);
-  w.cv.wait(lock, [&] { return w.done || queue_.front() == &w; });
+  while (!w.done && queue_.front() != &w) w.cv.Wait(write_mu_);
   if (!w.done) {
     // This writer leads: it commits a group that starts with its own write.
-    Status s = LeadGroup(lock);
+    Status s = LeadGroup();
     (void)s;  // each member's outcome is in its PendingWrite
   }
   if (existed != nullptr) *existed = std::move(w.existed);
   return w.status;
 }
 
-Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
+Status CollectionImpl::LeadGroup() {
   // 1. Take the group and make room for it (under write_mu_).
   std::vector<PendingWrite*> group;
   size_t bytes = 0, rows = 0;
@@ -224,13 +224,14 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
       storage::WalWriter::EncodeRecord(payload, &records);
     }
     const uint64_t acked_size = wal_->Size();  // every earlier append succeeded
-    lock.unlock();
+    // The caller's MutexLock stays in place: write_mu_ is held again below before it returns.
+    write_mu_.unlock();
     status = wal_->Append(records);
     if (status.ok() && ctx_.options.durability == Durability::kSync) status = wal_->Sync();
     if (status.ok()) {
       for (PendingWrite* w : group) ApplyOp(*w->op, &w->existed);
     }
-    lock.lock();
+    write_mu_.lock();
     if (!status.ok()) {
       // The log may hold all, part or none of the group, none of it applied. Its sequence
       // numbers are taken again once RepairLog has cut them off the log.
@@ -248,12 +249,12 @@ Status CollectionImpl::LeadGroup(std::unique_lock<std::mutex>& lock) {
     w->status = status;
     w->done = true;
     queue_.pop_front();
-    w->cv.notify_one();
+    w->cv.NotifyOne();
   }
   if (!queue_.empty()) {
-    queue_.front()->cv.notify_one();
+    queue_.front()->cv.NotifyOne();
   } else {
-    queue_empty_cv_.notify_all();
+    queue_empty_cv_.NotifyAll();
   }
   return status;
 }
@@ -355,7 +356,7 @@ Status CollectionImpl::RepairLog() {
 }
 
 void CollectionImpl::Freeze(uint64_t delete_wal_below) {
-  std::lock_guard lock(seal_mu_);
+  base::MutexLock lock(seal_mu_);
   frozen_.push_back({active_, delete_wal_below, next_seq_ - 1});
   ++frozen_total_;
 }
@@ -368,7 +369,7 @@ void CollectionImpl::StartMemtable(size_t min_rows) {
 
 void CollectionImpl::PublishVersion(const std::vector<const RowSource*>& removed,
                                     std::shared_ptr<RowSource> added) {
-  std::unique_lock state(state_mu_);
+  base::WriterLock state(state_mu_);
   PublishVersionLocked(removed, std::move(added));
 }
 
@@ -399,7 +400,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
         mem.Append(op.ids[i], op.vectors.data() + i * dim_, op.metadata[i], op.seq);
       }
       mem.Publish();
-      std::unique_lock state(state_mu_);
+      base::WriterLock state(state_mu_);
       for (size_t i = 0; i < op.ids.size(); ++i) {
         const RowRef ref{&mem, first + i};
         auto [it, inserted] = index_.try_emplace(op.ids[i], ref);
@@ -419,7 +420,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
       std::string meta;
       bool found = false;
       {
-        std::shared_lock state(state_mu_);
+        base::ReaderLock state(state_mu_);
         auto it = index_.find(op.ids[0]);
         if (it != index_.end()) {
           found = true;
@@ -430,14 +431,14 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
         }
       }
       if (!found) {
-        std::unique_lock state(state_mu_);
+        base::WriterLock state(state_mu_);
         visible_seq_ = op.seq;
         break;
       }
       const uint64_t row = mem.Append(op.ids[0], op.has_vector ? op.vectors.data() : vec.data(),
                                       op.has_metadata ? op.metadata[0] : meta, op.seq);
       mem.Publish();
-      std::unique_lock state(state_mu_);
+      base::WriterLock state(state_mu_);
       auto it = index_.find(op.ids[0]);  // still there: only this thread removes entries
       it->second.source->MarkDeleted(it->second.row, op.seq);
       it->second = {&mem, row};
@@ -446,7 +447,7 @@ void CollectionImpl::ApplyOp(const WriteOp& op, std::vector<bool>* existed) {
       break;
     }
     case storage::OpType::kDelete: {
-      std::unique_lock state(state_mu_);
+      base::WriterLock state(state_mu_);
       for (size_t i = 0; i < op.ids.size(); ++i) {
         auto it = index_.find(op.ids[i]);
         if (it == index_.end()) continue;

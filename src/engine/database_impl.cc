@@ -92,6 +92,7 @@ Status DatabaseImpl::Recover() {
   }
   for (const auto& entry : manifest.collections) {
     NEARSTORE_ASSIGN_OR_RETURN(auto c, CollectionImpl::Recover(ContextFor(entry), entry));
+    base::MutexLock lock(mu_);  // no other thread has the database yet: for the analysis
     collections_.emplace(entry.name, std::move(c));
   }
   return Status::Ok();
@@ -122,7 +123,7 @@ Status DatabaseImpl::CheckOpen() const {
 Status DatabaseImpl::Close() {
   std::map<std::string, std::shared_ptr<CollectionImpl>, std::less<>> collections;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     if (closed_) return Status::Ok();
     closed_ = true;
     collections.swap(collections_);
@@ -143,7 +144,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
   NEARSTORE_RETURN_IF_ERROR(ValidateDimension(dim));
   const IndexOptions index = WithDefaults(asked);
   NEARSTORE_RETURN_IF_ERROR(ValidateIndexOptions(index));
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   if (collections_.count(name) != 0) {
     return Status::AlreadyExists("collection '" + name + "' already exists");
@@ -175,7 +176,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(const std::st
 }
 
 Result<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(std::string_view name) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   NEARSTORE_RETURN_IF_ERROR(CheckOpen());
   // A name no collection can have is refused as such (as the server's routes do), not looked up.
   NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
@@ -193,7 +194,7 @@ Result<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(std::string_view
 std::vector<CollectionInfo> DatabaseImpl::ListCollections() {
   std::vector<std::shared_ptr<CollectionImpl>> cs;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     for (const auto& [n, c] : collections_) cs.push_back(c);
   }
   std::vector<CollectionInfo> out;
@@ -205,7 +206,7 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
   std::shared_ptr<CollectionImpl> c;
   std::string dir;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     NEARSTORE_RETURN_IF_ERROR(CheckOpen());
     NEARSTORE_RETURN_IF_ERROR(ValidateCollectionName(name));
     auto it = collections_.find(name);

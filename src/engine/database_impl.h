@@ -4,9 +4,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "engine/background.h"
 #include "engine/collection_impl.h"
 #include "engine/manifest_store.h"
@@ -30,7 +31,7 @@ class DatabaseImpl final : public Database {
                                                        const IndexOptions& index) override;
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name) override;
   Status CheckUsable() const override {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     return CheckOpen();
   }
   std::vector<CollectionInfo> ListCollections() override;
@@ -42,7 +43,7 @@ class DatabaseImpl final : public Database {
                std::unique_ptr<storage::Env> owned_env);
   CollectionImpl::Context ContextFor(const storage::CollectionEntry& entry);
   Status Recover();
-  Status CheckOpen() const;
+  Status CheckOpen() const REQUIRES(mu_);
 
   const std::string path_;          // directory used with env_
   const std::string display_path_;  // what path() reports ("" in memory)
@@ -54,9 +55,9 @@ class DatabaseImpl final : public Database {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<BackgroundWorker> background_;
 
-  mutable std::mutex mu_;  // guards collections_ and closed_; serialises create and drop
-  std::map<std::string, std::shared_ptr<CollectionImpl>, std::less<>> collections_;
-  bool closed_ = false;
+  mutable base::Mutex mu_;  // also serialises create and drop
+  std::map<std::string, std::shared_ptr<CollectionImpl>, std::less<>> collections_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace nearstore::engine

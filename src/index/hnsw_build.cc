@@ -5,6 +5,13 @@
 // (never two held at once, so no lock order to respect); readers copy a list under its lock.
 // The entry point and top level are guarded by `top_mu_`; a node that raises the top level
 // holds it for its whole insertion, as only it may make the new levels reachable.
+//
+// These stay std::mutex, not the annotated base::Mutex (base/mutex.h): clang's thread-safety
+// analysis could check nothing here. What they guard is HnswGraph's (link slots, entry_,
+// max_level_), which GUARDED_BY in that class cannot tie to a mutex of the builder; a node's
+// stripe is chosen by index at run time, which no annotation can name; and top_mu_ is held on
+// to or not depending on the node's level, which the analysis (needing the same locks held on
+// every path) cannot follow.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -87,8 +94,8 @@ class HnswBuilder {
   const float* vectors_;
   const Sq8Codes* codes_;  // nullptr: search on the floats
   const uint32_t ef_construction_;
-  std::unique_ptr<std::mutex[]> locks_;
-  std::mutex top_mu_;  // guards g_.entry_ and g_.max_level_ during the build
+  std::unique_ptr<std::mutex[]> locks_;  // striped: see the top of the file for why not annotated
+  std::mutex top_mu_;                    // guards g_.entry_ and g_.max_level_ during the build
 };
 
 uint32_t HnswBuilder::GreedyDescent(uint32_t node, uint32_t from, float* distance, uint32_t level) {

@@ -59,7 +59,7 @@ void HttpServer::Impl::AccessLog(const std::string& remote, const Request& r,
                                {"bytes_out", bytes_out}};
   const std::string text =
       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::lock_guard lock(log_mu_);
+  base::MutexLock lock(log_mu_);
   std::fputs(text.c_str(), stderr);
 }
 

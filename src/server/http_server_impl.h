@@ -7,10 +7,10 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "base/mutex.h"
 #include "server/http_server.h"
 
 namespace nearstore::server {
@@ -157,7 +157,9 @@ class HttpServer::Impl {
   std::atomic<bool> draining_{false};
   std::atomic<uint32_t> pending_{0};  // requests waiting for or on a worker
   Clock::time_point drain_deadline_;
-  std::mutex log_mu_;
+  // Serialises the access log's lines on stderr (it guards no member: what it orders is the
+  // writes to a stream outside the class).
+  base::Mutex log_mu_;
   std::optional<asio::ssl::context> tls_;  // set when the options name a certificate
 };
 

@@ -31,7 +31,7 @@ std::string Number(double v) {
 
 void Metrics::Observe(const std::string& method, const std::string& route, unsigned status,
                       double seconds) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   ++requests_[{method, route, status}];
   Histogram& h = durations_[{method, route}];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
@@ -47,7 +47,7 @@ void Metrics::Observe(const std::string& method, const std::string& route, unsig
 std::string Metrics::Render(Database* db) const {
   std::string out;
   {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(mu_);
     out += "# HELP nearstore_http_requests_total Requests answered, by route and status.\n";
     out += "# TYPE nearstore_http_requests_total counter\n";
     for (const auto& [key, n] : requests_) {

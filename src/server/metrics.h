@@ -14,10 +14,11 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <tuple>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "nearstore/database.h"
 
 namespace nearstore::server {
@@ -41,9 +42,9 @@ class Metrics {
     uint64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, unsigned>, uint64_t> requests_;
-  std::map<std::pair<std::string, std::string>, Histogram> durations_;
+  mutable base::Mutex mu_;
+  std::map<std::tuple<std::string, std::string, unsigned>, uint64_t> requests_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, Histogram> durations_ GUARDED_BY(mu_);
 };
 
 }  // namespace nearstore::server

@@ -27,7 +27,7 @@ class MemWritableFile final : public WritableFile {
   MemWritableFile(MemEnv* env, std::string path) : env_(env), path_(std::move(path)) {}
 
   Status Append(std::string_view data) override {
-    std::lock_guard lock(env_->mu_);
+    base::MutexLock lock(env_->mu_);
     if (env_->fail_writes_) return Status::IOError("injected write error on '" + path_ + "'");
     auto it = env_->files_.find(path_);
     if (it == env_->files_.end()) return Status::IOError("file '" + path_ + "' was removed");
@@ -47,7 +47,7 @@ class MemWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
-    std::lock_guard lock(env_->mu_);
+    base::MutexLock lock(env_->mu_);
     if (env_->fail_writes_ || env_->fail_syncs_) {
       return Status::IOError("injected sync error on '" + path_ + "'");
     }
@@ -59,7 +59,7 @@ class MemWritableFile final : public WritableFile {
   Status Close() override { return Status::Ok(); }
 
   uint64_t Size() const override {
-    std::lock_guard lock(env_->mu_);
+    base::MutexLock lock(env_->mu_);
     auto it = env_->files_.find(path_);
     return it == env_->files_.end() ? 0 : it->second.data->size();
   }
@@ -70,7 +70,7 @@ class MemWritableFile final : public WritableFile {
 };
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (fail_writes_) return Status::IOError("injected error creating '" + path + "'");
   if (!fail_creating_.empty() && path.find(fail_creating_) != std::string::npos) {
     return Status::IOError("cannot create '" + path + "': No space left on device (injected)");
@@ -80,7 +80,7 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string&
 }
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (files_.count(Normalise(path)) == 0) {
     return Status::IOError("cannot open for appending '" + path + "': no such file");
   }
@@ -88,21 +88,21 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::strin
 }
 
 Result<std::shared_ptr<MappedFile>> MemEnv::MapFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(path));
   if (it == files_.end()) return Status::IOError("cannot open '" + path + "': no such file");
   return std::shared_ptr<MappedFile>(new SharedStringMapping(it->second.data));
 }
 
 Result<std::string> MemEnv::ReadFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(path));
   if (it == files_.end()) return Status::IOError("cannot open '" + path + "': no such file");
   return *it->second.data;
 }
 
 bool MemEnv::FileExists(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   const std::string p = Normalise(path);
   if (files_.count(p) != 0) return true;
   auto it = files_.lower_bound(p + "/");  // a directory exists when something is inside it
@@ -110,14 +110,14 @@ bool MemEnv::FileExists(const std::string& path) {
 }
 
 Result<uint64_t> MemEnv::FileSize(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(path));
   if (it == files_.end()) return Status::IOError("cannot stat '" + path + "': no such file");
   return static_cast<uint64_t>(it->second.data->size());
 }
 
 Result<std::vector<std::string>> MemEnv::ListDir(const std::string& dir) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   const std::string prefix = Normalise(dir) + "/";
   std::vector<std::string> names;
   for (auto it = files_.lower_bound(prefix);
@@ -132,7 +132,7 @@ Result<std::vector<std::string>> MemEnv::ListDir(const std::string& dir) {
 Status MemEnv::CreateDirs(const std::string&) { return Status::Ok(); }
 
 Status MemEnv::RemoveFile(const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   if (files_.erase(Normalise(path)) == 0) {
     return Status::IOError("cannot remove '" + path + "': no such file");
   }
@@ -140,7 +140,7 @@ Status MemEnv::RemoveFile(const std::string& path) {
 }
 
 Status MemEnv::RemoveDirAll(const std::string& dir) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   const std::string prefix = Normalise(dir) + "/";
   auto it = files_.lower_bound(prefix);
   while (it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
@@ -150,7 +150,7 @@ Status MemEnv::RemoveDirAll(const std::string& dir) {
 }
 
 Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(from));
   if (it == files_.end()) return Status::IOError("cannot rename '" + from + "': no such file");
   File f = it->second;
@@ -160,7 +160,7 @@ Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
 }
 
 Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(path));
   if (it == files_.end()) return Status::IOError("cannot truncate '" + path + "': no such file");
   auto& file = it->second;
@@ -177,7 +177,7 @@ Result<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string&) {
 }
 
 void MemEnv::DropUnsyncedData() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   for (auto& [path, file] : files_) {
     if (file.data->size() > file.synced) {
       file.data = std::make_shared<std::string>(file.data->substr(0, file.synced));
@@ -186,27 +186,27 @@ void MemEnv::DropUnsyncedData() {
 }
 
 void MemEnv::SetFailWrites(bool fail) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   fail_writes_ = fail;
 }
 
 void MemEnv::SetFailSyncs(bool fail) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   fail_syncs_ = fail;
 }
 
 void MemEnv::SetSpaceLimit(uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   space_limit_ = bytes;
 }
 
 void MemEnv::SetFailCreating(std::string path_part) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   fail_creating_ = std::move(path_part);
 }
 
 uint64_t MemEnv::UsedSpace() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   return UsedLocked();
 }
 
@@ -217,7 +217,7 @@ uint64_t MemEnv::UsedLocked() const {
 }
 
 Status MemEnv::Poke(const std::string& path, uint64_t offset, std::string_view bytes) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(mu_);
   auto it = files_.find(Normalise(path));
   if (it == files_.end()) return Status::IOError("cannot poke '" + path + "': no such file");
   auto& file = it->second;

@@ -8,9 +8,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "storage/env.h"
 
 namespace nearstore::storage {
@@ -62,15 +63,15 @@ class MemEnv final : public Env {
 
  private:
   friend class MemWritableFile;
-  std::mutex mu_;
-  // Bytes in all files. REQUIRES: mu_ held.
-  uint64_t UsedLocked() const;
+  base::Mutex mu_;
+  // Bytes in all files.
+  uint64_t UsedLocked() const REQUIRES(mu_);
 
-  std::map<std::string, File> files_;       // guarded by mu_; keyed by normalised path
-  bool fail_writes_ = false;                // guarded by mu_
-  bool fail_syncs_ = false;                 // guarded by mu_
-  uint64_t space_limit_ = kUnlimitedSpace;  // guarded by mu_
-  std::string fail_creating_;               // guarded by mu_
+  std::map<std::string, File> files_ GUARDED_BY(mu_);  // keyed by normalised path
+  bool fail_writes_ GUARDED_BY(mu_) = false;
+  bool fail_syncs_ GUARDED_BY(mu_) = false;
+  uint64_t space_limit_ GUARDED_BY(mu_) = kUnlimitedSpace;
+  std::string fail_creating_ GUARDED_BY(mu_);
 };
 
 }  // namespace nearstore::storage
