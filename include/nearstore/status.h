@@ -69,6 +69,10 @@ class [[nodiscard]] Result {
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status has no value");
   }
+  // The value built in place from `args`, with no temporary T moved in.
+  template <typename... Args>
+  explicit Result(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   // OK when a value is held.

@@ -136,6 +136,11 @@ struct SearchOptions {
   // docs/FILTERS.md; "" = every point). A search returns k hits whenever at least k points
   // match, and never a point that does not match.
   std::string filter{};
+  // The most bytes the answer's ids, metadata and vectors may take together (0 = no bound).
+  // An answer that would take more fails with InvalidArgument before anything past the bound
+  // is copied (a batch of queries counts all its hits). A server passes twice its
+  // max_response_bytes here, so that a small request cannot make it hold a large answer.
+  uint64_t max_result_bytes = 0;
 };
 
 struct ScrollOptions {
@@ -144,6 +149,11 @@ struct ScrollOptions {
   bool with_vectors = false;
   bool with_metadata = true;
   std::string filter{};  // only points passing this filter (docs/FILTERS.md; "" = all)
+  // The most bytes the answer's ids, metadata and vectors may take together (0 = no bound).
+  // An answer that would take more fails with InvalidArgument before anything past the bound
+  // is copied. A server passes twice its max_response_bytes here, so that a small request
+  // cannot make it hold a large answer.
+  uint64_t max_result_bytes = 0;
 };
 
 // A page of points in ascending id order; `next_after` is the id to pass as

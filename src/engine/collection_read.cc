@@ -17,6 +17,31 @@ Result<std::optional<filter::Filter>> ParseOptionalFilter(std::string_view text)
   return std::optional<filter::Filter>(std::move(f));
 }
 
+// The bytes an answer has taken so far, against SearchOptions/ScrollOptions::max_result_bytes
+// (0 = no bound). Each hit or point is counted before it is copied.
+class ResultBytes {
+ public:
+  explicit ResultBytes(uint64_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // The bytes of the row `ref` as an answer gives it; InvalidArgument once past the bound.
+  Status Spend(const RowRef& ref, uint32_t dim, bool with_vector, bool with_metadata) {
+    if (max_bytes_ == 0) return Status::Ok();
+    used_ += ref.source->Id(ref.row).size();
+    if (with_metadata) used_ += ref.source->Metadata(ref.row).size();
+    if (with_vector) used_ += uint64_t{dim} * sizeof(float);
+    if (used_ <= max_bytes_) return Status::Ok();
+    return Status::InvalidArgument(
+        "the answer would take more than " + std::to_string(max_bytes_) +
+        " bytes of ids, metadata and vectors, the most this call may return (max_result_bytes; "
+        "on a server, its max_response_bytes); ask for fewer points, or leave out metadata or "
+        "vectors");
+  }
+
+ private:
+  const uint64_t max_bytes_;
+  uint64_t used_ = 0;
+};
+
 }  // namespace
 
 Snapshot CollectionImpl::TakeSnapshot() const {
@@ -100,7 +125,10 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollOptions& options) const {
     const size_t take = std::min(found.size(), options.limit);
     std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(take), found.end(),
                       by_id);
+    ResultBytes bytes(options.max_result_bytes);
     for (size_t i = 0; i < take; ++i) {
+      NEARSTORE_RETURN_IF_ERROR(
+          bytes.Spend(found[i], dim_, options.with_vectors, options.with_metadata));
       page.points.push_back(MakePoint(found[i], options.with_vectors, options.with_metadata));
     }
     if (found.size() > take) page.next_after = page.points.back().id;
@@ -108,7 +136,10 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollOptions& options) const {
   }
   base::ReaderLock state(state_mu_);
   auto it = options.after.empty() ? index_.begin() : index_.upper_bound(options.after);
+  ResultBytes bytes(options.max_result_bytes);
   for (; it != index_.end() && page.points.size() < options.limit; ++it) {
+    NEARSTORE_RETURN_IF_ERROR(
+        bytes.Spend(it->second, dim_, options.with_vectors, options.with_metadata));
     page.points.push_back(MakePoint(it->second, options.with_vectors, options.with_metadata));
   }
   if (it != index_.end()) page.next_after = page.points.back().id;
@@ -165,10 +196,13 @@ Result<std::vector<std::vector<Hit>>> CollectionImpl::SearchBatch(
           ? GraphSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options, ctx_.pool)
           : ExactSearch(snapshot, prepared.data(), nq, dim_, metric_, graph_options.k, ctx_.pool);
   std::vector<std::vector<Hit>> out(nq);
+  ResultBytes bytes(options.max_result_bytes);
   for (size_t q = 0; q < nq; ++q) {
     auto& hits = out[q];
     hits.reserve(candidates[q].size());
     for (const Candidate& c : candidates[q]) {
+      NEARSTORE_RETURN_IF_ERROR(
+          bytes.Spend(RowRef{c.source, c.row}, dim_, options.with_vectors, options.with_metadata));
       Hit h;
       h.id = std::string(c.id);
       h.distance = c.distance;

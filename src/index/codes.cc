@@ -58,7 +58,9 @@ Result<CodeSet> ViewStored(std::string_view section, uint64_t n, uint32_t dim,
   } else {
     if (!KindAt<I>::Holds(section)) return ViewStored<I + 1>(section, n, dim, path);
     NEARSTORE_ASSIGN_OR_RETURN(auto codes, KindAt<I>::View(section, n, dim, path));
-    return CodeSet(std::in_place_index<I>, std::move(codes));
+    // Built in place: GCC 12 under the sanitizers warns (maybe-uninitialized, wrongly) when a
+    // temporary CodeSet is moved into the Result.
+    return Result<CodeSet>(std::in_place, std::in_place_index<I>, std::move(codes));
   }
 }
 
@@ -85,7 +87,7 @@ std::string EncodeCodes(const CodeSet& codes) {
 
 Result<CodeSet> ViewCodes(std::string_view section, const float* vectors, uint64_t n, uint32_t dim,
                           const std::string& path) {
-  if (section.empty()) return CodeSet(std::in_place_index<0>, vectors, dim);
+  if (section.empty()) return Result<CodeSet>(std::in_place, std::in_place_index<0>, vectors, dim);
   return ViewStored(section, n, dim, path);
 }
 

@@ -225,6 +225,7 @@ class NativeApi {
   Result<Response> Scroll(const Request& r) {
     NEARSTORE_ASSIGN_OR_RETURN(auto col, Collection(r));
     ScrollOptions o;
+    o.max_result_bytes = response_limit_.engine_bytes();
     if (!r.body.empty()) {
       NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body));
       const Fields f(body, "");
@@ -418,6 +419,7 @@ class NativeApi {
 
   Result<SearchOptions> ReadSearchOptions(const Fields& f) const {
     SearchOptions o;
+    o.max_result_bytes = response_limit_.engine_bytes();
     // Ranges are the engine's to check (the same messages as in-process), but k is judged at
     // its full width before it is narrowed to the engine's int (4294967301 was taken as 5):
     // the server refuses what passes its max_limit or an int, with the engine's message when

@@ -265,6 +265,7 @@ class QdrantApi {
     NEARSTORE_ASSIGN_OR_RETURN(const json body, ParseObject(r.body.empty() ? "{}" : r.body));
     NEARSTORE_ASSIGN_OR_RETURN(const auto q, qdrant::ReadScroll(body, limits_));
     ScrollOptions o;
+    o.max_result_bytes = response_limit_.engine_bytes();
     o.limit = q.limit;
     o.filter = q.filter;
     o.with_vectors = q.with_vector;
@@ -430,6 +431,7 @@ class QdrantApi {
     if (q.mmr) NEARSTORE_RETURN_IF_ERROR(CheckMmrWork(q, col.dim()));
     const uint64_t wanted = (q.mmr ? q.mmr_candidates : q.limit + q.offset) + !q.by_id.empty();
     SearchOptions o;
+    o.max_result_bytes = response_limit_.engine_bytes();  // the offset and MMR candidates too
     o.k = static_cast<int>(std::min<uint64_t>(wanted, kMaxK));
     o.ef = q.ef;
     o.rerank = q.rerank;

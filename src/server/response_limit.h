@@ -27,6 +27,17 @@ class ResponseLimit {
 
   uint64_t max_bytes() const { return max_bytes_; }
 
+  // The bound given to the engine (SearchOptions/ScrollOptions::max_result_bytes), so that it
+  // copies no more for one request than that: twice max_bytes. The engine counts raw bytes,
+  // and an answer's text takes at least half of them (ids and metadata as they are, plus
+  // quotes; a float's 4 bytes as at least "0,"), so the engine refuses only answers whose
+  // text would be refused too, and the refusals keep the server's own advice; except where
+  // the text leaves most of the bytes out (a Qdrant payload selector), and then the engine
+  // would have held them.
+  uint64_t engine_bytes() const {
+    return max_bytes_ > UINT64_MAX / 2 ? UINT64_MAX : 2 * max_bytes_;
+  }
+
   // OK when an answer of `bytes` fits; else InvalidArgument: "<what> would take more than
   // N bytes, the most this server sends (max_response_bytes); <ask_less>".
   [[nodiscard]] Status Check(uint64_t bytes, std::string_view what,

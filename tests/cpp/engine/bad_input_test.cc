@@ -347,6 +347,68 @@ TEST(BadDatabaseInput, CollectionNamesAndDimensions) {
   EXPECT_EQ(d.ListCollections().size(), 3u);
 }
 
+// max_result_bytes bounds the ids, metadata and vectors an answer copies (what a server holds
+// for one request): exactly at the bound passes, one byte under it is refused, a batch counts
+// all its queries, and 0 is no bound. Search (flat and hnsw, with and without a filter) and
+// scroll alike.
+TEST(BadSearchInput, AnswersAreBoundedByMaxResultBytes) {
+  auto db = Database::OpenInMemory();
+  ASSERT_TRUE(db.ok());
+  for (const char* index : {"flat", "hnsw"}) {
+    IndexOptions io;
+    io.kind = std::string(index) == "hnsw" ? IndexKind::kHnsw : IndexKind::kFlat;
+    auto made = (*db)->CreateCollection(index, 4, Metric::kL2, io);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    Collection& c = **made;
+    std::vector<Point> points;
+    for (int i = 0; i < 10; ++i) {  // ids "p0".."p9" (2 bytes), metadata of 1,000 bytes
+      points.push_back(Point{"p" + std::to_string(i),
+                             {static_cast<float>(i), 1.0f, 2.0f, 3.0f},
+                             "{\"t\":\"" + std::string(992, 'x') + "\"}"});
+    }
+    ASSERT_TRUE(c.Upsert(points).ok());
+    if (io.kind == IndexKind::kHnsw) {
+      ASSERT_TRUE(c.Flush().ok());  // sealed: searched through its graph
+    }
+    const std::vector<float> query = {0, 1, 2, 3};
+    for (const char* filter : {"", R"({"t": {"$exists": true}})"}) {
+      SearchOptions o;
+      o.k = 5;
+      o.filter = filter;
+      o.max_result_bytes = 5 * (2 + 1000);  // five hits with their metadata, exactly
+      auto hits = c.Search(query, o);
+      ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+      EXPECT_EQ(hits->size(), 5u);
+      o.max_result_bytes -= 1;
+      ExpectError(
+          c.Search(query, o).status(), StatusCode::kInvalidArgument,
+          {"more than 5009 bytes", "max_result_bytes", "max_response_bytes", "fewer points"});
+      o.with_metadata = false;
+      o.with_vectors = true;  // now 2 + 16 bytes a hit
+      EXPECT_TRUE(c.Search(query, o).ok());
+      std::vector<float> three(query.begin(), query.end());
+      three.insert(three.end(), query.begin(), query.end());
+      three.insert(three.end(), query.begin(), query.end());
+      o.max_result_bytes = 3 * 5 * 18 - 1;  // the batch's 15 hits take one byte more
+      ExpectError(c.SearchBatch(three, o).status(), StatusCode::kInvalidArgument,
+                  {"more than 269 bytes"});
+      o.max_result_bytes = 0;  // no bound
+      EXPECT_TRUE(c.SearchBatch(three, o).ok());
+    }
+    for (const char* filter : {"", R"({"t": {"$exists": true}})"}) {
+      ScrollOptions s;
+      s.limit = 10;
+      s.filter = filter;
+      s.max_result_bytes = 10 * 1002;
+      auto page = c.Scroll(s);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      EXPECT_EQ(page->points.size(), 10u);
+      s.max_result_bytes -= 1;
+      ExpectError(c.Scroll(s).status(), StatusCode::kInvalidArgument, {"more than 10019 bytes"});
+    }
+  }
+}
+
 TEST(BadDatabaseInput, UnknownAndDuplicateCollections) {
   auto db = Database::OpenInMemory();
   ASSERT_TRUE(db.ok());

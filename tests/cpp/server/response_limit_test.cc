@@ -188,6 +188,17 @@ TEST_F(ResponseLimitServerTest, LargeMetadataIsRefusedWhileBuilding) {
                                          {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9",
                                           "p10", "p11", "p12", "p13", "p14", "p15"}}});
   ExpectRefused(r, "the answer", "ask for fewer ids");
+  // Far past the limit, the engine refuses before it copies it all: it holds at most twice
+  // the limit for one request (the answer's text would take at least half its bytes).
+  Fill("huge", 2, 30, 5000, "h");
+  for (const char* path : {"/v1/collections/huge/search", "/collections/huge/points/query"}) {
+    const bool qdrant = path[1] == 'c';
+    r = Post(path, qdrant ? json{{"query", {1, 1}}, {"limit", 30}, {"with_payload", true}}
+                          : json{{"vector", {1, 1}}, {"k", 30}});
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+    EXPECT_THAT(r.body, HasSubstr("more than 131072 bytes of ids, metadata and vectors"));
+    EXPECT_THAT(r.body, HasSubstr("max_response_bytes"));
+  }
 }
 
 // The Qdrant face: retrieve gives each point once (as Qdrant), and every answer listing
