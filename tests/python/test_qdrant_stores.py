@@ -41,7 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 def client(url: str) -> QdrantClient:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return QdrantClient(url=url, api_key=KEY, timeout=30, https=False)
+        return QdrantClient(url=url, api_key=KEY, timeout=30, https=False,
+                            check_compatibility=False)  # tested in test_qdrant_client.py
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
